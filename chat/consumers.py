@@ -1,0 +1,174 @@
+"""The WebSocket protocol of docs/protocol.md, and nothing else: parse, check, delegate to replies.py."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chat import replies
+from chat.replies import ReplyRefused, encode
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENT_ID = 64
+
+
+class BadFrame(Exception):
+    """A frame the protocol does not accept, with the error code to answer."""
+
+    def __init__(self, code: str, message: str, frame: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame = frame or {}
+
+
+def _conversation_field(frame: dict, *, nullable: bool) -> int | None:
+    value = frame.get("conversation")
+    if value is None and nullable and "conversation" in frame:
+        return None
+    # bool is an int in Python, not in the protocol.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadFrame("bad_request", "conversation must be a conversation id" + (" or null." if nullable else "."), frame)
+    return value
+
+
+def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
+    client_id = frame.get("id")
+    if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID:
+        raise BadFrame("bad_request", f"id must be a string of 1 to {MAX_CLIENT_ID} characters.", frame)
+    conversation = _conversation_field(frame, nullable=True)
+    model = frame.get("model")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise BadFrame("bad_request", "model must be a model name.", frame)
+    content = frame.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise BadFrame("bad_request", "content must be some text.", frame)
+    if len(content) > settings.TOKENOFF_MAX_CONTENT:
+        raise BadFrame("too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.", frame)
+    return client_id, conversation, model, content
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """One browser socket of one signed-in user."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close()
+            return
+        self.user = user
+        self.following: set[int] = set()
+        self.awaiting_snapshot: dict[int, list[dict]] = {}
+        self.runtime = await replies.runtime()
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        runtime = getattr(self, "runtime", None)
+        if runtime is not None:
+            await runtime.unwatch_all(self, self.following)
+            self.following.clear()
+
+    async def send_frame(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def send_json(self, frame: dict) -> None:
+        await self.send_frame(encode(frame))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame: dict = {}
+        try:
+            frame = self._parse(text_data)
+            handler = {"send": self.on_send, "stop": self.on_stop, "attach": self.on_attach}.get(frame["type"])
+            if handler is None:
+                raise BadFrame("bad_request", f"Unknown frame type {frame['type'][:40]!r}.", frame)
+            await handler(frame)
+        except BadFrame as bad:
+            await self.send_error(bad.code, bad.message, bad.frame or frame)
+        except ReplyRefused as refused:
+            await self.send_error(refused.code, refused.message, frame)
+
+    def _parse(self, text_data: str | None) -> dict:
+        if text_data is None:
+            raise BadFrame("bad_request", "Frames are JSON text.")
+        # Checked before parsing: the worst case of JSON escaping is six characters for one.
+        if len(text_data) > settings.TOKENOFF_MAX_CONTENT * 6 + 4096:
+            raise BadFrame("too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.")
+        try:
+            frame = orjson.loads(text_data)
+        except orjson.JSONDecodeError:
+            raise BadFrame("bad_request", "The frame is not JSON.") from None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            raise BadFrame("bad_request", "A frame is a JSON object with a type.")
+        return frame
+
+    async def send_error(self, code: str, message: str, frame: dict) -> None:
+        error: dict = {"type": "error", "code": code, "message": message}
+        if frame.get("type") == "send" and isinstance(frame.get("id"), str) and len(frame["id"]) <= MAX_CLIENT_ID:
+            error["id"] = frame["id"]
+        conversation = frame.get("conversation")
+        if isinstance(conversation, int) and not isinstance(conversation, bool) and code != "bad_request":
+            error["conversation"] = conversation
+        await self.send_json(error)
+
+    # Client frames -----------------------------------------------------------------------------
+
+    async def on_send(self, frame: dict) -> None:
+        client_id, conversation, model, content = _send_fields(frame)
+        reply = await self.runtime.start_reply(self.user, client_id, conversation, model, content, self)
+        self.following.add(reply.conversation_id)
+
+    async def on_stop(self, frame: dict) -> None:
+        conversation = _conversation_field(frame, nullable=False)
+        await self._check_owner(conversation, frame)
+        await self.runtime.stop(conversation)
+
+    async def on_attach(self, frame: dict) -> None:
+        conversation = _conversation_field(frame, nullable=False)
+        await self._check_owner(conversation, frame)
+        self.following.add(conversation)
+        # Until another process answers, its deltas wait here, so that none is lost or doubled.
+        self.awaiting_snapshot[conversation] = []
+        snapshot = await self.runtime.attach(conversation, self)
+        if snapshot is not None:
+            self.awaiting_snapshot.pop(conversation, None)
+            await self.send_json(snapshot)
+        else:
+            asyncio.get_running_loop().call_later(
+                settings.TOKENOFF_ATTACH_TIMEOUT, lambda: asyncio.ensure_future(self._attach_timed_out(conversation))
+            )
+
+    async def _check_owner(self, conversation: int, frame: dict) -> None:
+        if not await replies.owns(self.user, conversation):
+            raise BadFrame("not_found", "No such conversation.", frame)
+
+    # Channel-layer events from other processes -------------------------------------------------
+
+    async def chat_frame(self, event: dict) -> None:
+        if event["origin"] == self.runtime.worker:
+            return  # this process already sent it straight to the socket
+        waiting = self.awaiting_snapshot.get(event["conversation"])
+        if waiting is not None:
+            waiting.append(orjson.loads(event["text"]))
+            return
+        await self.send_frame(event["text"])
+
+    async def chat_snapshot(self, event: dict) -> None:
+        snapshot = event["snapshot"]
+        waiting = self.awaiting_snapshot.pop(snapshot["conversation"], None)
+        if waiting is None:
+            return  # too late: the attach already timed out
+        await self.send_json(snapshot)
+        for frame in waiting:
+            if frame.get("type") != "delta" or frame.get("seq", 0) > snapshot["seq"]:
+                await self.send_json(frame)
+
+    async def _attach_timed_out(self, conversation: int) -> None:
+        if self.awaiting_snapshot.pop(conversation, None) is None:
+            return
+        await self.runtime.orphaned(conversation)
+        await self.send_json(replies.idle_snapshot(conversation))

@@ -1,0 +1,570 @@
+"""The life of one reply: a task owned by the server, not by a socket.
+
+A reply is started by a socket, then streams on its own: pieces from the upstream are coalesced
+into numbered deltas (one frame per window at most), saved at checkpoints and at the end, and sent
+to every socket attached to the conversation. Sockets on this process get frames directly; with
+a shared channel layer (Redis), other processes' sockets get them through the conversation's
+group, and they reach the owning process's own channel to stop or attach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+import weakref
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chat import upstream
+from chat.models import ApiKey, ChatModel, Conversation, Message
+
+log = logging.getLogger(__name__)
+
+STOPPED, ERROR, INTERRUPTED = "stopped", "error", "interrupted"
+TITLE_PROMPT = (
+    "Write a title of at most six words for a chat that starts with the message below. "
+    "Answer with the title only, no quotes, no punctuation at the end."
+)
+
+
+class Watcher(Protocol):
+    """A socket that follows conversations: consumers.ChatConsumer."""
+
+    channel_name: str
+
+    async def send_frame(self, text: str) -> None: ...
+
+
+class ReplyRefused(Exception):
+    """A send that cannot start, with the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def encode(frame: dict) -> str:
+    return orjson.dumps(frame).decode()
+
+
+def usage_frame(usage: dict | None) -> dict | None:
+    if not usage:
+        return None
+    return {name: usage.get(name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Database steps, each one small, named and run in a thread.
+
+
+@dataclass
+class Begun:
+    conversation: Conversation
+    user_message: Message
+    reply: Message
+    chat_model: ChatModel
+    key: ApiKey | None
+    history: list[dict]
+    new_conversation: bool
+
+
+def _owned_conversation(user, conversation_id: int) -> Conversation:
+    conversation = Conversation.objects.owned_by(user).filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ReplyRefused("not_found", "No such conversation.")
+    return conversation
+
+
+@database_sync_to_async
+def begin(user, conversation_id: int | None, model_name: str | None, content: str, worker: str) -> Begun:
+    """Check everything, then save the user's message and an empty streaming reply together."""
+    conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
+    chat_model = ChatModel.usable(model_name or (conversation.model if conversation else None))
+    if chat_model is None:
+        raise ReplyRefused("model_unavailable", f"The model {model_name or 'chosen'} is not available.")
+    key = ApiKey.objects.for_user(user)
+    if key is None and not settings.TOKENOFF_DEMO:
+        raise ReplyRefused("no_api_key", "No TokenOff API key is set for you or for the team. Ask an admin.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            new = conversation is None
+            if new:
+                conversation = Conversation.objects.create(
+                    owner=user, title=Conversation.title_from(content), model=chat_model.name, created=now, updated=now
+                )
+            else:
+                conversation.model = chat_model.name
+                conversation.updated = now
+                conversation.save(update_fields=["model", "updated"])
+            user_message = Message.objects.create(
+                conversation=conversation, role=Message.Role.USER, content=content, model=chat_model.name, created=now
+            )
+            # The partial unique index refuses a second streaming reply: busy, and nothing is saved.
+            reply = Message.objects.create(
+                conversation=conversation,
+                role=Message.Role.ASSISTANT,
+                model=chat_model.name,
+                status=Message.Status.STREAMING,
+                worker=worker,
+                heartbeat=now,
+                created=now,
+            )
+    except IntegrityError:
+        raise ReplyRefused("busy", "A reply is already being written in this conversation.") from None
+    if key is not None:
+        ApiKey.objects.filter(pk=key.pk).update(last_used=now)
+    return Begun(conversation, user_message, reply, chat_model, key, conversation.history(), new)
+
+
+@database_sync_to_async
+def save_checkpoint(message_id: int, content: str, seq: int) -> None:
+    Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+        content=content, last_seq=seq, heartbeat=timezone.now()
+    )
+
+
+@database_sync_to_async
+def save_final(message_id: int, conversation_id: int, fields: dict) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message_id).update(status=Message.Status.DONE, worker="", heartbeat=None, **fields)
+    Conversation.objects.filter(pk=conversation_id).update(updated=now)
+
+
+@database_sync_to_async
+def touch(message_ids: list[int]) -> None:
+    Message.objects.filter(pk__in=message_ids, status=Message.Status.STREAMING).update(heartbeat=timezone.now())
+
+
+@database_sync_to_async
+def streaming_message(conversation_id: int) -> Message | None:
+    return Message.objects.filter(conversation_id=conversation_id, status=Message.Status.STREAMING).first()
+
+
+def interrupt(queryset) -> list[Message]:
+    """End replies whose process is gone: their text so far is kept."""
+    ended = list(queryset.filter(status=Message.Status.STREAMING))
+    for message in ended:
+        Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
+            status=Message.Status.DONE, finish_reason=INTERRUPTED, worker="", heartbeat=None
+        )
+        message.status, message.finish_reason = Message.Status.DONE, INTERRUPTED
+    return ended
+
+
+@database_sync_to_async
+def interrupt_orphans(live_workers: set[str], shared_layer: bool) -> list[Message]:
+    """Replies a dead process left streaming: any not ours (one process), or long unheard of (several)."""
+    if shared_layer:
+        stale = timezone.now() - timezone.timedelta(seconds=settings.TOKENOFF_STALE_SECONDS)
+        return interrupt(Message.objects.filter(Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True)))
+    return interrupt(Message.objects.exclude(worker__in=live_workers))
+
+
+@database_sync_to_async
+def interrupt_message(message_id: int, worker: str) -> list[Message]:
+    return interrupt(Message.objects.filter(pk=message_id, worker=worker))
+
+
+@database_sync_to_async
+def set_title(conversation_id: int, title: str) -> None:
+    Conversation.objects.filter(pk=conversation_id).update(title=title)
+
+
+def clean_title(text: str) -> str:
+    title = " ".join(text.replace("#", " ").replace("*", " ").strip().strip("\"'").split())
+    return title[:80].rstrip(" .")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reply task.
+
+
+class Reply:
+    """One reply in flight on this process."""
+
+    def __init__(self, runtime: Runtime, begun: Begun, client_id: str) -> None:
+        self.runtime = runtime
+        self.begun = begun
+        self.client_id = client_id
+        self.conversation_id = begun.conversation.pk
+        self.message_id = begun.reply.pk
+        self.owner_id = begun.conversation.owner_id
+        self.sent: list[str] = []  # one string per delta frame already sent (seq = len)
+        self.pending: list[str] = []  # pieces received since the last frame
+        self.wake = asyncio.Event()
+        self.finished = False
+        self.stopping = False
+        self.running = False
+        self.task: asyncio.Task | None = None
+
+    @property
+    def seq(self) -> int:
+        return len(self.sent)
+
+    def snapshot(self) -> dict:
+        """The reply as of the last delta sent: later deltas continue it exactly."""
+        return {
+            "type": "snapshot",
+            "conversation": self.conversation_id,
+            "message": self.message_id,
+            "content": "".join(self.sent),
+            "seq": self.seq,
+            "streaming": True,
+        }
+
+    def stop(self) -> None:
+        if self.stopping or self.finished:
+            return
+        self.stopping = True
+        # A task cancelled before its first step never runs its body; run() checks the flag instead.
+        if self.running and self.task is not None:
+            self.task.cancel()
+
+    async def run(self) -> None:
+        self.running = True
+        pump = asyncio.create_task(self._pump())
+        fields: dict = {}
+        error: upstream.UpstreamError | None = None
+        try:
+            if self.stopping:
+                raise asyncio.CancelledError
+            async with asyncio.timeout(settings.TOKENOFF_REPLY_TIMEOUT):
+                async with upstream.open_stream(self.begun.key, self.begun.chat_model, self.begun.history) as stream:
+                    try:
+                        async for piece in stream:
+                            self.pending.append(piece)
+                            self.wake.set()
+                    finally:
+                        # Kept whatever happens next: a stopped or failed reply still says who served it.
+                        fields = {"served_model": stream.served_model, "usage": stream.usage}
+                    fields["finish_reason"] = stream.finish_reason or "stop"
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise  # the process is going down: the reply will be found and marked interrupted
+            asyncio.current_task().uncancel()
+            fields["finish_reason"] = STOPPED
+        except upstream.UpstreamError as exc:
+            error = exc
+        except TimeoutError:
+            error = upstream.UpstreamError("upstream_unavailable", "The reply took too long and was ended.")
+        except Exception:
+            log.exception("reply %s failed", self.message_id)
+            error = upstream.UpstreamError("upstream_error", "Something went wrong while writing the reply.")
+        finally:
+            self.finished = True
+            self.wake.set()
+            await pump
+        if error is not None:
+            fields.update(finish_reason=ERROR, error_code=error.code)
+        await self._finish(fields, error)
+
+    async def _pump(self) -> None:
+        """Send what arrived as one delta, then wait a window: the first piece goes out at once."""
+        window = settings.TOKENOFF_COALESCE_SECONDS
+        checkpoint_every = settings.TOKENOFF_CHECKPOINT_SECONDS
+        last_checkpoint = time.monotonic()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.pending:
+                content = "".join(self.pending)
+                self.pending.clear()
+                self.sent.append(content)
+                frame = {
+                    "type": "delta",
+                    "conversation": self.conversation_id,
+                    "message": self.message_id,
+                    "seq": self.seq,
+                    "content": content,
+                }
+                await self.runtime.publish(self.conversation_id, encode(frame))
+                if not self.finished and time.monotonic() - last_checkpoint >= checkpoint_every:
+                    last_checkpoint = time.monotonic()
+                    try:
+                        await save_checkpoint(self.message_id, "".join(self.sent), self.seq)
+                    except Exception:  # a failed checkpoint must not end the reply; the final save retries
+                        log.exception("checkpoint of reply %s failed", self.message_id)
+            if self.finished and not self.pending:
+                return
+            await asyncio.sleep(window)
+
+    async def _finish(self, fields: dict, error: upstream.UpstreamError | None) -> None:
+        fields.update(content="".join(self.sent), last_seq=self.seq)
+        try:
+            await save_final(self.message_id, self.conversation_id, fields)
+        finally:
+            self.runtime.forget(self)
+        if error is not None:
+            await self.runtime.publish(
+                self.conversation_id,
+                encode(
+                    {
+                        "type": "error",
+                        "code": error.code,
+                        "message": error.message,
+                        "id": self.client_id,
+                        "conversation": self.conversation_id,
+                    }
+                ),
+            )
+        done = {
+            "type": "done",
+            "conversation": self.conversation_id,
+            "message": self.message_id,
+            "finish_reason": fields["finish_reason"],
+            "usage": usage_frame(fields.get("usage")),
+        }
+        await self.runtime.publish(self.conversation_id, encode(done))
+        if self.begun.new_conversation and error is None and fields["finish_reason"] != STOPPED:
+            await self._name_conversation()
+
+    async def _name_conversation(self) -> None:
+        """A short title from a small model; the first words of the question stay when it fails."""
+        question = self.begun.user_message.content[:2000]
+        try:
+            answer = await upstream.complete(
+                self.begun.key,
+                settings.TOKENOFF_TITLE_MODEL,
+                [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}],
+            )
+        except upstream.UpstreamError as exc:
+            log.info("no title for conversation %s: %s", self.conversation_id, exc.code)
+            return
+        title = clean_title(next((line for line in answer.splitlines() if line.strip()), ""))
+        if title:
+            await set_title(self.conversation_id, title)
+            await self.runtime.publish(
+                self.conversation_id, encode({"type": "conversation", "conversation": self.conversation_id, "title": title})
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The process's side: replies in flight, local sockets, and the way to other processes.
+
+
+class Runtime:
+    """This process's replies and sockets (one per event loop)."""
+
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        # With the in-memory layer there is exactly one process: everything is local.
+        self.shared = not isinstance(self.layer, InMemoryChannelLayer)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.replies: dict[int, Reply] = {}
+        self.watchers: dict[int, set[Watcher]] = {}
+        self._background: set[asyncio.Task] = set()
+        self._heartbeat: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.shared:
+            # The process's own channel: other processes send stop and attach requests here.
+            self.worker = await self.layer.new_channel("chat.worker.")
+            self._spawn(self._listen())
+        await self.recover()
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def recover(self) -> None:
+        for message in await interrupt_orphans(_live_workers(), self.shared):
+            log.warning("reply %s was left streaming by a dead process: interrupted", message.pk)
+            await self.publish(message.conversation_id, encode(done_frame(message)))
+
+    # Sockets -----------------------------------------------------------------------------------
+
+    async def watch(self, conversation_id: int, watcher: Watcher) -> None:
+        self.watchers.setdefault(conversation_id, set()).add(watcher)
+        if self.shared:
+            await self.layer.group_add(group_name(conversation_id), watcher.channel_name)
+
+    async def unwatch_all(self, watcher: Watcher, conversation_ids) -> None:
+        for conversation_id in conversation_ids:
+            watchers = self.watchers.get(conversation_id)
+            if watchers is not None:
+                watchers.discard(watcher)
+                if not watchers:
+                    del self.watchers[conversation_id]
+            if self.shared:
+                await self.layer.group_discard(group_name(conversation_id), watcher.channel_name)
+
+    async def publish(self, conversation_id: int, text: str) -> None:
+        """Send one encoded frame to every socket following the conversation, wherever it is."""
+        for watcher in tuple(self.watchers.get(conversation_id, ())):
+            try:
+                await watcher.send_frame(text)
+            except Exception:  # a socket that went away must not stop the reply
+                log.debug("dropping a frame for a closed socket", exc_info=True)
+        if self.shared:
+            await self.layer.group_send(
+                group_name(conversation_id),
+                {"type": "chat.frame", "text": text, "origin": self.worker, "conversation": conversation_id},
+            )
+
+    # Replies -----------------------------------------------------------------------------------
+
+    async def start_reply(
+        self, user, client_id: str, conversation_id: int | None, model: str | None, content: str, watcher: Watcher
+    ) -> Reply:
+        if conversation_id in self.replies:
+            raise ReplyRefused("busy", "A reply is already being written in this conversation.")
+        try:
+            begun = await begin(user, conversation_id, model, content, self.worker)
+        except ReplyRefused as refused:
+            if refused.code != "busy" or conversation_id is None:
+                raise
+            # The reply in the way may belong to a process that died: end it and try once more.
+            await self.recover()
+            begun = await begin(user, conversation_id, model, content, self.worker)
+        reply = Reply(self, begun, client_id)
+        self.replies[reply.conversation_id] = reply
+        await self.watch(reply.conversation_id, watcher)
+        started = {
+            "type": "started",
+            "id": client_id,
+            "conversation": reply.conversation_id,
+            "title": begun.conversation.title,
+            "user_message": begun.user_message.pk,
+            "message": reply.message_id,
+            "model": begun.chat_model.name,
+        }
+        await self.publish(reply.conversation_id, encode(started))
+        reply.task = self._spawn(reply.run())
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = self._spawn(self._beat())
+        return reply
+
+    def forget(self, reply: Reply) -> None:
+        if self.replies.get(reply.conversation_id) is reply:
+            del self.replies[reply.conversation_id]
+
+    async def stop(self, conversation_id: int) -> None:
+        reply = self.replies.get(conversation_id)
+        if reply is not None:
+            reply.stop()
+        elif self.shared:
+            message = await streaming_message(conversation_id)
+            if message is not None and message.worker:
+                await self.layer.send(message.worker, {"type": "reply.stop", "conversation": conversation_id})
+
+    async def attach(self, conversation_id: int, watcher: Watcher) -> dict | None:
+        """Follow the conversation; the snapshot now, or None when another process will send it."""
+        await self.watch(conversation_id, watcher)
+        reply = self.replies.get(conversation_id)
+        if reply is not None:
+            return reply.snapshot()
+        message = await streaming_message(conversation_id)
+        if message is None:
+            return idle_snapshot(conversation_id)
+        if self.shared and message.worker != self.worker:
+            await self.layer.send(
+                message.worker,
+                {"type": "reply.attach", "conversation": conversation_id, "reply_to": watcher.channel_name},
+            )
+            return None
+        # Streaming in the database but running nowhere: its process died.
+        await interrupt_message(message.pk, message.worker)
+        await self.publish(conversation_id, encode(done_frame(message, INTERRUPTED)))
+        return idle_snapshot(conversation_id)
+
+    async def orphaned(self, conversation_id: int) -> None:
+        """An attach got no answer from the reply's process in time: that process is gone."""
+        message = await streaming_message(conversation_id)
+        if message is not None:
+            for ended in await interrupt_message(message.pk, message.worker):
+                await self.publish(conversation_id, encode(done_frame(ended)))
+
+    async def _listen(self) -> None:
+        """Requests from other processes about the replies running here."""
+        while True:
+            request = await self.layer.receive(self.worker)
+            reply = self.replies.get(request.get("conversation"))
+            if request.get("type") == "reply.stop" and reply is not None:
+                reply.stop()
+            elif request.get("type") == "reply.attach":
+                snapshot = reply.snapshot() if reply else idle_snapshot(request.get("conversation"))
+                await self.layer.send(request["reply_to"], {"type": "chat.snapshot", "snapshot": snapshot})
+
+    async def _beat(self) -> None:
+        """While replies run here, say so every few seconds, and sweep up dead processes' replies."""
+        while self.replies:
+            await asyncio.sleep(settings.TOKENOFF_HEARTBEAT_SECONDS)
+            try:
+                await touch([reply.message_id for reply in self.replies.values()])
+                if self.shared:
+                    await self.recover()
+            except Exception:
+                log.exception("heartbeat failed")
+
+
+def group_name(conversation_id: int) -> str:
+    return f"chat.conversation.{conversation_id}"
+
+
+def idle_snapshot(conversation_id: int) -> dict:
+    return {"type": "snapshot", "conversation": conversation_id, "message": None, "content": "", "seq": 0,
+            "streaming": False}
+
+
+def done_frame(message: Message, finish_reason: str | None = None) -> dict:
+    return {
+        "type": "done",
+        "conversation": message.conversation_id,
+        "message": message.pk,
+        "finish_reason": finish_reason or message.finish_reason,
+        "usage": usage_frame(message.usage),
+    }
+
+
+_runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime] = weakref.WeakKeyDictionary()
+_starting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _live_workers() -> set[str]:
+    return {runtime.worker for runtime in _runtimes.values()}
+
+
+async def runtime() -> Runtime:
+    """This event loop's runtime, started (and the dead's replies recovered) on first use."""
+    loop = asyncio.get_running_loop()
+    if loop in _runtimes:
+        return _runtimes[loop]
+    lock = _starting.setdefault(loop, asyncio.Lock())
+    async with lock:
+        if loop not in _runtimes:
+            instance = Runtime()
+            await instance.start()
+            _runtimes[loop] = instance
+    return _runtimes[loop]
+
+
+@database_sync_to_async
+def owns(user, conversation_id: int) -> bool:
+    return Conversation.objects.owned_by(user).filter(pk=conversation_id).exists()
+
+
+async def shutdown() -> None:
+    """Stop this loop's runtime: its background tasks end and its replies are left to recovery."""
+    instance = _runtimes.pop(asyncio.get_running_loop(), None)
+    if instance is None:
+        return
+    tasks = list(instance._background)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

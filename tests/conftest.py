@@ -1,0 +1,73 @@
+"""Shared fixtures: users, keys, and the fake upstream over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from chat.fake_upstream import FakeUpstream
+from chat.models import ApiKey
+
+CANARY_KEY = "sk-canary-0123456789abcdefCANARY"
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    server = FakeUpstream()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(fake_server, settings):
+    """The fake upstream, with the site pointed at it and its request log cleared."""
+    fake_server.reset()
+    settings.TOKENOFF_BASE_URL = fake_server.base_url
+    settings.TOKENOFF_COALESCE_SECONDS = 0.01
+    settings.TOKENOFF_MAX_RETRIES = 0
+    return fake_server
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-password-1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-password-1")
+
+
+@pytest.fixture
+def team_key(db):
+    return ApiKey.store(CANARY_KEY)
+
+
+def chat_requests(fake: FakeUpstream) -> list:
+    return [r for r in fake.requests if r.path.endswith("/chat/completions") and r.body and r.body.get("stream")]
+
+
+async def wait_until(predicate, timeout: float = 5.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.01)
+    return predicate()
+
+
+__all__ = ["CANARY_KEY", "chat_requests", "get_user_model", "wait_until"]
+
+
+@pytest.fixture(autouse=True)
+async def _clean_loop():
+    """Each test's event loop ends with no reply task running and no upstream connection open."""
+    from chat import replies, upstream
+
+    yield
+    await replies.shutdown()
+    await upstream.aclose()
