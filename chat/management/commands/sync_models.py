@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         key = ApiKey.objects.filter(is_team=True).first() or ApiKey.objects.first()
         try:
-            names = asyncio.run(upstream.list_models(key))
+            names = asyncio.run(self._fetch(key))
         except upstream.UpstreamError as exc:
             raise CommandError(f"Could not list the upstream's models: {exc.message}") from None
         added = ChatModel.sync(names)
@@ -23,3 +23,10 @@ class Command(BaseCommand):
         for name in ChatModel.objects.exclude(name__in=names).values_list("name", flat=True):
             self.stdout.write(self.style.WARNING(f"no longer listed upstream: {name}"))
         self.stdout.write(self.style.SUCCESS(f"{len(added)} model(s) added."))
+
+    @staticmethod
+    async def _fetch(key) -> list[str]:
+        try:
+            return await upstream.list_models(key)
+        finally:
+            await upstream.aclose()

@@ -1,0 +1,109 @@
+"""A real daphne serving the site in its own process, on its own database, against the fake upstream."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database_url(tmp: Path) -> str:
+    """A new, empty database: PostgreSQL when the suite runs on it, else a SQLite file."""
+    url = settings.DATABASE_URL
+    if url.startswith("postgres"):
+        name = f"tokenoff_e2e_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return url.rsplit("/", 1)[0] + "/" + name
+    return f"sqlite:///{tmp / 'e2e.sqlite3'}"
+
+
+class LiveSite:
+    """Daphne processes sharing one database (and Redis, when the suite runs with it)."""
+
+    def __init__(self, tmp: Path, upstream_url: str, **extra_env: str) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKENOFF_", "PYTEST"))},
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": fresh_database_url(tmp),
+            "TOKENOFF_BASE_URL": upstream_url,
+            **extra_env,
+        }
+        if settings.REDIS_URL:
+            self.env["REDIS_URL"] = settings.REDIS_URL
+        self.processes: list[subprocess.Popen] = []
+        self.ports: list[int] = []
+        self.logs = tmp
+        self.manage("migrate", "--verbosity", "0")
+
+    def manage(self, *args: str, stdin: str = "") -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def create_user(self, name: str, password: str, key: str | None = None) -> None:
+        self.manage(
+            "shell",
+            "-c",
+            f"from django.contrib.auth.models import User; User.objects.create_user({name!r}, password={password!r})",
+        )
+        if key:
+            self.manage("set_api_key", "--user", name, stdin=key + "\n")
+
+    def start(self) -> str:
+        """Start one more daphne; returns its base URL once it answers."""
+        port = free_port()
+        log = open(self.logs / f"daphne-{port}.log", "w")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tokenoff_site.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        self.ports.append(port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (self.logs / f"daphne-{port}.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not start")
+
+    def kill(self, index: int = 0) -> None:
+        """Kill a daphne process outright, as a crash would."""
+        self.processes[index].send_signal(signal.SIGKILL)
+        self.processes[index].wait()
+
+    def log(self, index: int = 0) -> str:
+        return (self.logs / f"daphne-{self.ports[index]}.log").read_text()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()

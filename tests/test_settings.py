@@ -1,0 +1,49 @@
+"""The environment switches of PROTOCOL.md, read in a fresh interpreter each time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SHOW = (
+    "import json, django; from django.conf import settings as s; django.setup(); print(json.dumps({"
+    "'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
+    "'hosts': s.ALLOWED_HOSTS, 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG, 'base': s.TOKENOFF_BASE_URL}))"
+)
+
+
+def settings_with(**env: str) -> dict:
+    environment = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tokenoff_site.settings", **env}
+    result = subprocess.run([sys.executable, "-c", SHOW], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_embedded_default_is_sqlite_and_the_in_memory_layer():
+    shown = settings_with(DJANGO_DEBUG="1")
+    assert shown["db"] == "django.db.backends.sqlite3"
+    assert shown["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert shown["hosts"] == ["localhost", "127.0.0.1"] and shown["csrf"] == []
+    assert shown["base"] == "https://tokenoff.com/api/v1" and shown["debug"] is True
+
+
+def test_database_url_and_redis_url_switch_the_backends():
+    shown = settings_with(
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://root@127.0.0.1:5432/tokenoff",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        DJANGO_ALLOWED_HOSTS="chat.example.com, localhost",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://chat.example.com",
+        TOKENOFF_BASE_URL="http://127.0.0.1:9999/v1",
+    )
+    assert shown["db"] == "django.db.backends.postgresql"
+    assert shown["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert shown["hosts"] == ["chat.example.com", "localhost"]
+    assert shown["csrf"] == ["https://chat.example.com"]
+    assert shown["base"] == "http://127.0.0.1:9999/v1"
+
+
+def test_debug_is_off_unless_asked_for():
+    shown = settings_with(DJANGO_SECRET_KEY="k" * 50, TOKENOFF_ENCRYPTION_KEYS="dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=")
+    assert shown["debug"] is False

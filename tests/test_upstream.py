@@ -1,0 +1,116 @@
+"""chat/upstream.py: the request it sends and how it reads the answer, over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+
+from chat import upstream
+from chat.models import ApiKey, ChatModel
+from tests.conftest import CANARY_KEY, chat_requests
+
+pytestmark = pytest.mark.django_db
+
+
+def model(**fields) -> ChatModel:
+    return ChatModel(name=fields.pop("name", "gpt-4.1"), label="x", **fields)
+
+
+def test_a_chat_model_takes_temperature_and_max_tokens():
+    body = upstream.chat_request(model(temperature=0.2, max_output_tokens=500), [{"role": "user", "content": "hi"}])
+    assert body["temperature"] == 0.2 and body["max_tokens"] == 500
+    assert "max_completion_tokens" not in body and "reasoning_effort" not in body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_a_reasoning_model_never_gets_temperature_or_max_tokens():
+    reasoning = model(name="o3", is_reasoning=True, temperature=0.7, max_output_tokens=800, reasoning_effort="low")
+    body = upstream.chat_request(reasoning, [])
+    assert "temperature" not in body and "max_tokens" not in body
+    assert body["max_completion_tokens"] == 800 and body["reasoning_effort"] == "low"
+
+
+async def collect(key, chat_model, messages) -> tuple[str, upstream.ReplyStream]:
+    async with upstream.open_stream(key, chat_model, messages) as stream:
+        text = "".join([piece async for piece in stream])
+    return text, stream
+
+
+async def test_a_reasoning_request_reaches_the_upstream_without_temperature(fake):
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    reasoning = model(name="o4-mini", is_reasoning=True, temperature=1.0, max_output_tokens=64)
+    text, stream = await collect(key, reasoning, [{"role": "user", "content": "[fake:chunks=3]"}])
+    body = chat_requests(fake)[0].body
+    assert "temperature" not in body and "max_tokens" not in body and body["max_completion_tokens"] == 64
+    assert text == "word1 word2 word3"
+    assert stream.finish_reason == "stop" and stream.usage["completion_tokens"] == 3
+    assert stream.served_model == "o4-mini-2025-04-14"
+
+
+async def test_a_missing_usage_is_none_and_the_finish_reason_is_kept(fake):
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    _, stream = await collect(key, model(), [{"role": "user", "content": "[fake:no_usage] [fake:finish=length]"}])
+    assert stream.usage is None and stream.finish_reason == "length"
+
+
+async def test_only_text_content_is_relayed(fake):
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    text, _ = await collect(key, model(), [{"role": "user", "content": "[fake:echo] <b>as text</b>"}])
+    assert text == "<b>as text</b>"
+
+
+async def test_redirects_are_not_followed_with_the_key(settings, unused_tcp_port_factory):
+    seen: list[str] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"http://127.0.0.1:{port}/elsewhere/chat/completions")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(text="{}")
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", redirect)
+    app.router.add_post("/elsewhere/chat/completions", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = unused_tcp_port_factory()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    settings.TOKENOFF_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    settings.TOKENOFF_MAX_RETRIES = 0
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    try:
+        with pytest.raises(upstream.UpstreamError) as failure:
+            await collect(key, model(), [{"role": "user", "content": "hi"}])
+    finally:
+        await runner.cleanup()
+    assert failure.value.code == "upstream_error" and seen == []
+
+
+async def test_an_unreachable_upstream_is_unavailable(settings, unused_tcp_port_factory):
+    settings.TOKENOFF_BASE_URL = f"http://127.0.0.1:{unused_tcp_port_factory()}/v1"
+    settings.TOKENOFF_MAX_RETRIES = 0
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    with pytest.raises(upstream.UpstreamError) as failure:
+        await collect(key, model(), [{"role": "user", "content": "hi"}])
+    assert failure.value.code == "upstream_unavailable"
+
+
+async def test_a_stalled_upstream_times_out_between_chunks(fake, settings):
+    settings.TOKENOFF_READ_TIMEOUT = 0.2
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    with pytest.raises(upstream.UpstreamError) as failure:
+        await collect(key, model(), [{"role": "user", "content": "[fake:delay=1] [fake:chunks=3]"}])
+    assert failure.value.code == "upstream_unavailable"
+
+
+async def test_the_pool_is_sized_for_hundreds_of_streams(fake):
+    client = upstream.client()
+    assert client is upstream.client()  # one per process (event loop)
+    assert client.max_retries == 0
