@@ -2,8 +2,8 @@
 
 from django import forms
 from django.contrib import admin
-from django.views.decorators.debug import sensitive_post_parameters
 from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from chat.models import ApiKey, ChatModel
 

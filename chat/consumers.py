@@ -33,7 +33,11 @@ def _conversation_field(frame: dict, *, nullable: bool) -> int | None:
         return None
     # bool is an int in Python, not in the protocol.
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadFrame("bad_request", "conversation must be a conversation id" + (" or null." if nullable else "."), frame)
+        raise BadFrame(
+            "bad_request",
+            "conversation must be a conversation id" + (" or null." if nullable else "."),
+            frame,
+        )
     return value
 
 
@@ -49,7 +53,9 @@ def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
     if not isinstance(content, str) or not content.strip():
         raise BadFrame("bad_request", "content must be some text.", frame)
     if len(content) > settings.TOKENOFF_MAX_CONTENT:
-        raise BadFrame("too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.", frame)
+        raise BadFrame(
+            "too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.", frame
+        )
     return client_id, conversation, model, content
 
 
@@ -83,7 +89,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         frame: dict = {}
         try:
             frame = self._parse(text_data)
-            handler = {"send": self.on_send, "stop": self.on_stop, "attach": self.on_attach}.get(frame["type"])
+            handler = {"send": self.on_send, "stop": self.on_stop, "attach": self.on_attach}.get(
+                frame["type"]
+            )
             if handler is None:
                 raise BadFrame("bad_request", f"Unknown frame type {frame['type'][:40]!r}.", frame)
             await handler(frame)
@@ -97,7 +105,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise BadFrame("bad_request", "Frames are JSON text.")
         # Checked before parsing: the worst case of JSON escaping is six characters for one.
         if len(text_data) > settings.TOKENOFF_MAX_CONTENT * 6 + 4096:
-            raise BadFrame("too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.")
+            raise BadFrame(
+                "too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters."
+            )
         try:
             frame = orjson.loads(text_data)
         except orjson.JSONDecodeError:
@@ -108,7 +118,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, code: str, message: str, frame: dict) -> None:
         error: dict = {"type": "error", "code": code, "message": message}
-        if frame.get("type") == "send" and isinstance(frame.get("id"), str) and len(frame["id"]) <= MAX_CLIENT_ID:
+        if (
+            frame.get("type") == "send"
+            and isinstance(frame.get("id"), str)
+            and len(frame["id"]) <= MAX_CLIENT_ID
+        ):
             error["id"] = frame["id"]
         conversation = frame.get("conversation")
         if isinstance(conversation, int) and not isinstance(conversation, bool) and code != "bad_request":
@@ -139,7 +153,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_json(snapshot)
         else:
             asyncio.get_running_loop().call_later(
-                settings.TOKENOFF_ATTACH_TIMEOUT, lambda: asyncio.ensure_future(self._attach_timed_out(conversation))
+                settings.TOKENOFF_ATTACH_TIMEOUT,
+                lambda: asyncio.ensure_future(self._attach_timed_out(conversation)),
             )
 
     async def _check_owner(self, conversation: int, frame: dict) -> None:

@@ -17,7 +17,12 @@ def as_json(conversation: Conversation, messages: list[Message]) -> dict:
 
 
 def as_markdown(conversation: Conversation, messages: list[Message]) -> str:
-    lines = [f"# {conversation.title or 'Conversation'}", "", f"_Started {conversation.created:%Y-%m-%d %H:%M} UTC_", ""]
+    lines = [
+        f"# {conversation.title or 'Conversation'}",
+        "",
+        f"_Started {conversation.created:%Y-%m-%d %H:%M} UTC_",
+        "",
+    ]
     for message in messages:
         heading = ROLE_HEADINGS.get(message.role, message.role)
         details = [message.served_model or message.model]

@@ -29,13 +29,17 @@ class ChatModel(models.Model):
     temperature = models.FloatField(null=True, blank=True)
     max_output_tokens = models.PositiveIntegerField(null=True, blank=True)
     reasoning_effort = models.CharField(
-        max_length=10, blank=True, choices=[("minimal", "minimal"), ("low", "low"), ("medium", "medium"), ("high", "high")]
+        max_length=10,
+        blank=True,
+        choices=[("minimal", "minimal"), ("low", "low"), ("medium", "medium"), ("high", "high")],
     )
 
     class Meta:
         ordering = ["sort_order", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_model")
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_model"
+            )
         ]
 
     def __str__(self) -> str:
@@ -142,7 +146,9 @@ class ConversationQuerySet(models.QuerySet):
 
 
 class Conversation(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
     title = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=100)
     created = models.DateTimeField(default=timezone.now)

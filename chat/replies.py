@@ -104,14 +104,22 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
             new = conversation is None
             if new:
                 conversation = Conversation.objects.create(
-                    owner=user, title=Conversation.title_from(content), model=chat_model.name, created=now, updated=now
+                    owner=user,
+                    title=Conversation.title_from(content),
+                    model=chat_model.name,
+                    created=now,
+                    updated=now,
                 )
             else:
                 conversation.model = chat_model.name
                 conversation.updated = now
                 conversation.save(update_fields=["model", "updated"])
             user_message = Message.objects.create(
-                conversation=conversation, role=Message.Role.USER, content=content, model=chat_model.name, created=now
+                conversation=conversation,
+                role=Message.Role.USER,
+                content=content,
+                model=chat_model.name,
+                created=now,
             )
             # The partial unique index refuses a second streaming reply: busy, and nothing is saved.
             reply = Message.objects.create(
@@ -140,13 +148,17 @@ def save_checkpoint(message_id: int, content: str, seq: int) -> None:
 @database_sync_to_async
 def save_final(message_id: int, conversation_id: int, fields: dict) -> None:
     now = timezone.now()
-    Message.objects.filter(pk=message_id).update(status=Message.Status.DONE, worker="", heartbeat=None, **fields)
+    Message.objects.filter(pk=message_id).update(
+        status=Message.Status.DONE, worker="", heartbeat=None, **fields
+    )
     Conversation.objects.filter(pk=conversation_id).update(updated=now)
 
 
 @database_sync_to_async
 def touch(message_ids: list[int]) -> None:
-    Message.objects.filter(pk__in=message_ids, status=Message.Status.STREAMING).update(heartbeat=timezone.now())
+    Message.objects.filter(pk__in=message_ids, status=Message.Status.STREAMING).update(
+        heartbeat=timezone.now()
+    )
 
 
 @database_sync_to_async
@@ -243,7 +255,9 @@ class Reply:
             if self.stopping:
                 raise asyncio.CancelledError
             async with asyncio.timeout(settings.TOKENOFF_REPLY_TIMEOUT):
-                async with upstream.open_stream(self.begun.key, self.begun.chat_model, self.begun.history) as stream:
+                async with upstream.open_stream(
+                    self.begun.key, self.begun.chat_model, self.begun.history
+                ) as stream:
                     try:
                         async for piece in stream:
                             self.pending.append(piece)
@@ -327,6 +341,7 @@ class Reply:
             "message": self.message_id,
             "finish_reason": fields["finish_reason"],
             "usage": usage_frame(fields.get("usage")),
+            "served_model": fields.get("served_model") or None,
         }
         await self.runtime.publish(self.conversation_id, encode(done))
         if self.begun.new_conversation and error is None and fields["finish_reason"] != STOPPED:
@@ -348,7 +363,8 @@ class Reply:
         if title:
             await set_title(self.conversation_id, title)
             await self.runtime.publish(
-                self.conversation_id, encode({"type": "conversation", "conversation": self.conversation_id, "title": title})
+                self.conversation_id,
+                encode({"type": "conversation", "conversation": self.conversation_id, "title": title}),
             )
 
 
@@ -371,8 +387,10 @@ class Runtime:
 
     async def start(self) -> None:
         if self.shared:
-            # The process's own channel: other processes send stop and attach requests here.
-            self.worker = await self.layer.new_channel("chat.worker.")
+            # The process's own channel: other processes send stop and attach requests here. The
+            # default prefix matters: channels_redis reads all of a process's channels with one
+            # blocking pop per prefix, so another prefix would wait behind the sockets' pop.
+            self.worker = await self.layer.new_channel()
             self._spawn(self._listen())
         await self.recover()
 
@@ -390,9 +408,10 @@ class Runtime:
     # Sockets -----------------------------------------------------------------------------------
 
     async def watch(self, conversation_id: int, watcher: Watcher) -> None:
-        self.watchers.setdefault(conversation_id, set()).add(watcher)
         if self.shared:
             await self.layer.group_add(group_name(conversation_id), watcher.channel_name)
+        # Last and without a pause after it: attach takes its snapshot right after, before any delta.
+        self.watchers.setdefault(conversation_id, set()).add(watcher)
 
     async def unwatch_all(self, watcher: Watcher, conversation_ids) -> None:
         for conversation_id in conversation_ids:
@@ -420,7 +439,13 @@ class Runtime:
     # Replies -----------------------------------------------------------------------------------
 
     async def start_reply(
-        self, user, client_id: str, conversation_id: int | None, model: str | None, content: str, watcher: Watcher
+        self,
+        user,
+        client_id: str,
+        conversation_id: int | None,
+        model: str | None,
+        content: str,
+        watcher: Watcher,
     ) -> Reply:
         if conversation_id in self.replies:
             raise ReplyRefused("busy", "A reply is already being written in this conversation.")
@@ -443,6 +468,7 @@ class Runtime:
             "user_message": begun.user_message.pk,
             "message": reply.message_id,
             "model": begun.chat_model.name,
+            "content": content,
         }
         await self.publish(reply.conversation_id, encode(started))
         reply.task = self._spawn(reply.run())
@@ -460,8 +486,8 @@ class Runtime:
             reply.stop()
         elif self.shared:
             message = await streaming_message(conversation_id)
-            if message is not None and message.worker:
-                await self.layer.send(message.worker, {"type": "reply.stop", "conversation": conversation_id})
+            if message is not None:
+                await self._ask(message.worker, {"type": "reply.stop", "conversation": conversation_id})
 
     async def attach(self, conversation_id: int, watcher: Watcher) -> dict | None:
         """Follow the conversation; the snapshot now, or None when another process will send it."""
@@ -473,15 +499,25 @@ class Runtime:
         if message is None:
             return idle_snapshot(conversation_id)
         if self.shared and message.worker != self.worker:
-            await self.layer.send(
-                message.worker,
-                {"type": "reply.attach", "conversation": conversation_id, "reply_to": watcher.channel_name},
-            )
-            return None
+            request = {
+                "type": "reply.attach",
+                "conversation": conversation_id,
+                "reply_to": watcher.channel_name,
+            }
+            if await self._ask(message.worker, request):
+                return None
         # Streaming in the database but running nowhere: its process died.
         await interrupt_message(message.pk, message.worker)
         await self.publish(conversation_id, encode(done_frame(message, INTERRUPTED)))
         return idle_snapshot(conversation_id)
+
+    async def _ask(self, worker: str, request: dict) -> bool:
+        """Send a request to the process that owns a reply; False when no such process can exist."""
+        try:
+            await self.layer.send(worker, request)
+        except (TypeError, ValueError):  # not a channel name: written by no process of this layer
+            return False
+        return True
 
     async def orphaned(self, conversation_id: int) -> None:
         """An attach got no answer from the reply's process in time: that process is gone."""
@@ -518,8 +554,14 @@ def group_name(conversation_id: int) -> str:
 
 
 def idle_snapshot(conversation_id: int) -> dict:
-    return {"type": "snapshot", "conversation": conversation_id, "message": None, "content": "", "seq": 0,
-            "streaming": False}
+    return {
+        "type": "snapshot",
+        "conversation": conversation_id,
+        "message": None,
+        "content": "",
+        "seq": 0,
+        "streaming": False,
+    }
 
 
 def done_frame(message: Message, finish_reason: str | None = None) -> dict:

@@ -21,7 +21,7 @@ from django.conf import settings
 if TYPE_CHECKING:
     from chat.models import ApiKey, ChatModel
 
-DEMO_KEY = "demo-key-for-the-fake-upstream"  # noqa: S105 - only ever sent to chat/fake_upstream.py
+DEMO_KEY = "demo-key-for-the-fake-upstream"
 
 
 class UpstreamError(Exception):
@@ -85,9 +85,13 @@ def chat_request(model: ChatModel, messages: list[dict]) -> dict:
 def _status_error(status: int) -> UpstreamError:
     # The upstream's own error body is never shown: it may echo the request, and it is not ours.
     if status in (401, 403):
-        return UpstreamError("upstream_auth", f"TokenOff refused the API key (HTTP {status}). Ask an admin to check it.")
+        return UpstreamError(
+            "upstream_auth", f"TokenOff refused the API key (HTTP {status}). Ask an admin to check it."
+        )
     if status == 429:
-        return UpstreamError("upstream_rate_limited", "TokenOff is rate limiting this key. Try again in a moment.")
+        return UpstreamError(
+            "upstream_rate_limited", "TokenOff is rate limiting this key. Try again in a moment."
+        )
     if status >= 500:
         return UpstreamError("upstream_unavailable", f"TokenOff is unavailable right now (HTTP {status}).")
     if status == 404:
@@ -156,7 +160,9 @@ class ReplyStream:
 
 
 @asynccontextmanager
-async def open_stream(key: ApiKey | None, model: ChatModel, messages: list[dict]) -> AsyncIterator[ReplyStream]:
+async def open_stream(
+    key: ApiKey | None, model: ChatModel, messages: list[dict]
+) -> AsyncIterator[ReplyStream]:
     """Start a streamed completion; leaving the block closes the upstream HTTP request."""
     api = client().with_options(api_key=_secret(key)).chat.completions.with_streaming_response
     try:

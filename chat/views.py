@@ -18,7 +18,11 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     models = list(ChatModel.objects.filter(enabled=True))
     default = next((m for m in models if m.is_default), models[0] if models else None)
     names = {m.name for m in models}
-    selected = conversation.model if conversation and conversation.model in names else (default.name if default else "")
+    selected = (
+        conversation.model
+        if conversation and conversation.model in names
+        else (default.name if default else "")
+    )
     messages = list(conversation.messages.order_by("id")) if conversation else []
     state = {
         "conversation": conversation.pk if conversation else None,
@@ -42,7 +46,9 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "demo": settings.TOKENOFF_DEMO,
     }
     context = {
-        "conversations": Conversation.objects.owned_by(request.user).only("id", "title", "updated")[:SIDEBAR_SIZE],
+        "conversations": Conversation.objects.owned_by(request.user).only("id", "title", "updated")[
+            :SIDEBAR_SIZE
+        ],
         "conversation": conversation,
         "models": models,
         "selected_model": selected,
@@ -82,7 +88,9 @@ def export_json(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 def export_md(request: HttpRequest, pk: int) -> HttpResponse:
     conv = _owned(request, pk)
-    response = HttpResponse(exports.as_markdown(conv, _messages(conv)), content_type="text/markdown; charset=utf-8")
+    response = HttpResponse(
+        exports.as_markdown(conv, _messages(conv)), content_type="text/markdown; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="conversation-{conv.pk}.md"'
     return response
 

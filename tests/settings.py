@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("TOKENOFF_ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=")
 os.environ.setdefault("TOKENOFF_BASE_URL", "http://127.0.0.1:9/v1")  # never the real TokenOff
 
-from tokenoff_site.settings import *  # noqa: E402, F403
+from tokenoff_site.settings import *  # noqa: F403
 
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

@@ -104,7 +104,9 @@ def test_the_catalogue_is_seeded_with_the_documented_models():
     names = list(ChatModel.objects.values_list("name", flat=True))
     assert len(names) == 24 and ChatModel.default().name == "gpt-4.1"
     assert ChatModel.objects.get(name="gpt-4.1-mini").label == "GPT-4.1 mini"
-    assert ChatModel.objects.get(name="o3").is_reasoning and ChatModel.objects.get(name="gpt-5.4").is_reasoning
+    assert (
+        ChatModel.objects.get(name="o3").is_reasoning and ChatModel.objects.get(name="gpt-5.4").is_reasoning
+    )
     assert not ChatModel.objects.get(name="gpt-4o").is_reasoning
     assert ChatModel.objects.filter(enabled=True).count() == 24
 

@@ -1,4 +1,4 @@
-"""The WebSocket protocol (docs/protocol.md) through the real ASGI stack, against the fake upstream over HTTP."""
+"""The WebSocket protocol (docs/protocol.md) through the real ASGI stack and the fake upstream over HTTP."""
 
 from __future__ import annotations
 
@@ -38,7 +38,11 @@ async def test_send_streams_a_reply_and_saves_it(alice, team_key, fake):
     assert set(done["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
 
     user_message, reply = await messages_of(started["conversation"])
-    assert (user_message.pk, user_message.role, user_message.content) == (started["user_message"], "user", "Hello")
+    assert (user_message.pk, user_message.role, user_message.content) == (
+        started["user_message"],
+        "user",
+        "Hello",
+    )
     assert reply.pk == started["message"] and reply.status == "done"
     assert reply.content == joined(frames) and "Hello" in reply.content
     assert reply.model == "gpt-4.1" and reply.served_model.startswith("gpt-4.1-")
@@ -220,7 +224,9 @@ async def test_the_users_own_key_comes_before_the_team_key(alice, team_key, fake
         ("[fake:error_chunk]", "upstream_error", True),
     ],
 )
-async def test_upstream_failures_keep_the_question_and_the_partial_reply(alice, team_key, fake, directive, code, partial):
+async def test_upstream_failures_keep_the_question_and_the_partial_reply(
+    alice, team_key, fake, directive, code, partial
+):
     socket = await connected(alice)
     await socket.send_json_to(send_frame(f"{directive} tell me"))
     frames = await frames_until(socket, "done")
@@ -308,7 +314,9 @@ async def test_every_socket_of_the_owner_gets_the_frames(alice, team_key, fake):
     await sockets[1].send_json_to({"type": "attach", "conversation": started["conversation"]})
     assert (await sockets[1].receive_json_from())["type"] == "snapshot"
 
-    await sockets[0].send_json_to(send_frame("[fake:chunks=20] [fake:delay=0.01]", started["conversation"], "c2"))
+    await sockets[0].send_json_to(
+        send_frame("[fake:chunks=20] [fake:delay=0.01]", started["conversation"], "c2")
+    )
     seen = [await frames_until(socket, "done") for socket in sockets]
     replies = [[f for f in frames if f["type"] in ("started", "delta", "done")] for frames in seen]
     assert replies[0] == replies[1]
@@ -335,7 +343,11 @@ async def test_attach_with_nothing_in_flight_is_an_idle_snapshot(alice, fake):
 async def test_a_reply_left_streaming_by_a_dead_process_is_interrupted_with_its_text(alice, fake):
     conversation = await conversation_of(alice)
     orphan = await sync_to_async(Message.objects.create)(
-        conversation=conversation, role="assistant", content="half an ans", status="streaming", worker="dead:1:x"
+        conversation=conversation,
+        role="assistant",
+        content="half an ans",
+        status="streaming",
+        worker="dead:1:x",
     )
     socket = await connected(alice)  # the process's runtime starts here and recovers
     await sync_to_async(orphan.refresh_from_db)()

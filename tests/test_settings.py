@@ -9,7 +9,8 @@ import sys
 SHOW = (
     "import json, django; from django.conf import settings as s; django.setup(); print(json.dumps({"
     "'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
-    "'hosts': s.ALLOWED_HOSTS, 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG, 'base': s.TOKENOFF_BASE_URL}))"
+    "'hosts': s.ALLOWED_HOSTS, 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG,"
+    "'base': s.TOKENOFF_BASE_URL}))"
 )
 
 
@@ -45,5 +46,7 @@ def test_database_url_and_redis_url_switch_the_backends():
 
 
 def test_debug_is_off_unless_asked_for():
-    shown = settings_with(DJANGO_SECRET_KEY="k" * 50, TOKENOFF_ENCRYPTION_KEYS="dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=")
+    shown = settings_with(
+        DJANGO_SECRET_KEY="k" * 50, TOKENOFF_ENCRYPTION_KEYS="dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE="
+    )
     assert shown["debug"] is False

@@ -17,14 +17,18 @@ def model(**fields) -> ChatModel:
 
 
 def test_a_chat_model_takes_temperature_and_max_tokens():
-    body = upstream.chat_request(model(temperature=0.2, max_output_tokens=500), [{"role": "user", "content": "hi"}])
+    body = upstream.chat_request(
+        model(temperature=0.2, max_output_tokens=500), [{"role": "user", "content": "hi"}]
+    )
     assert body["temperature"] == 0.2 and body["max_tokens"] == 500
     assert "max_completion_tokens" not in body and "reasoning_effort" not in body
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 
 
 def test_a_reasoning_model_never_gets_temperature_or_max_tokens():
-    reasoning = model(name="o3", is_reasoning=True, temperature=0.7, max_output_tokens=800, reasoning_effort="low")
+    reasoning = model(
+        name="o3", is_reasoning=True, temperature=0.7, max_output_tokens=800, reasoning_effort="low"
+    )
     body = upstream.chat_request(reasoning, [])
     assert "temperature" not in body and "max_tokens" not in body
     assert body["max_completion_tokens"] == 800 and body["reasoning_effort"] == "low"
@@ -51,7 +55,9 @@ async def test_a_reasoning_request_reaches_the_upstream_without_temperature(fake
 async def test_a_missing_usage_is_none_and_the_finish_reason_is_kept(fake):
     key = ApiKey(encrypted="", last4="")
     key.set_secret(CANARY_KEY)
-    _, stream = await collect(key, model(), [{"role": "user", "content": "[fake:no_usage] [fake:finish=length]"}])
+    _, stream = await collect(
+        key, model(), [{"role": "user", "content": "[fake:no_usage] [fake:finish=length]"}]
+    )
     assert stream.usage is None and stream.finish_reason == "length"
 
 

@@ -28,7 +28,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # Development-only secrets: published here on purpose, so they are refused whenever DEBUG is off.
 DEV_SECRET_KEY = "django-insecure-tokenoff-development-only"  # noqa: S105
-DEV_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="  # noqa: S105
+DEV_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -166,6 +166,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

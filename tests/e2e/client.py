@@ -35,7 +35,9 @@ class SiteClient:
         await self.session.close()
 
 
-async def frames_until(ws: aiohttp.ClientWebSocketResponse, frame_type: str, timeout: float = 10.0) -> list[dict]:
+async def frames_until(
+    ws: aiohttp.ClientWebSocketResponse, frame_type: str, timeout: float = 10.0
+) -> list[dict]:
     frames = []
     while True:
         frame = await ws.receive_json(timeout=timeout)

@@ -23,9 +23,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fresh_database_url(tmp: Path) -> str:
-    """A new, empty database: PostgreSQL when the suite runs on it, else a SQLite file."""
-    url = settings.DATABASE_URL
+def fresh_database_url(tmp: Path, url: str | None = None) -> str:
+    """A new, empty database: on that PostgreSQL server (or the suite's), else a SQLite file."""
+    url = url or settings.DATABASE_URL
     if url.startswith("postgres"):
         name = f"tokenoff_e2e_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(url, autocommit=True) as connection:
@@ -37,16 +37,23 @@ def fresh_database_url(tmp: Path) -> str:
 class LiveSite:
     """Daphne processes sharing one database (and Redis, when the suite runs with it)."""
 
-    def __init__(self, tmp: Path, upstream_url: str, **extra_env: str) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        upstream_url: str,
+        database_url: str | None = None,
+        redis_url: str | None = None,
+        **extra_env: str,
+    ) -> None:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKENOFF_", "PYTEST"))},
             "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": fresh_database_url(tmp),
+            "DATABASE_URL": fresh_database_url(tmp, database_url),
             "TOKENOFF_BASE_URL": upstream_url,
             **extra_env,
         }
-        if settings.REDIS_URL:
-            self.env["REDIS_URL"] = settings.REDIS_URL
+        if redis_url or settings.REDIS_URL:
+            self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.processes: list[subprocess.Popen] = []
         self.ports: list[int] = []
         self.logs = tmp
@@ -54,7 +61,12 @@ class LiveSite:
 
     def manage(self, *args: str, stdin: str = "") -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin, capture_output=True, text=True
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
@@ -63,7 +75,8 @@ class LiveSite:
         self.manage(
             "shell",
             "-c",
-            f"from django.contrib.auth.models import User; User.objects.create_user({name!r}, password={password!r})",
+            "from django.contrib.auth.models import User; "
+            f"User.objects.create_user({name!r}, password={password!r})",
         )
         if key:
             self.manage("set_api_key", "--user", name, stdin=key + "\n")
@@ -71,9 +84,18 @@ class LiveSite:
     def start(self) -> str:
         """Start one more daphne; returns its base URL once it answers."""
         port = free_port()
-        log = open(self.logs / f"daphne-{port}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(self.logs / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "tokenoff_site.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "tokenoff_site.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -28,7 +28,9 @@ async def export(client: SiteClient, conversation: int) -> dict:
 
 async def test_a_reply_streams_through_daphne_and_is_saved(as_alice, fake_server):
     ws = await as_alice.socket()
-    await ws.send_json({"type": "send", "id": "live-1", "conversation": None, "content": "[fake:chunks=40] hi"})
+    await ws.send_json(
+        {"type": "send", "id": "live-1", "conversation": None, "content": "[fake:chunks=40] hi"}
+    )
     frames = await frames_until(ws, "done")
     assert frames[0]["type"] == "started" and frames[-1]["finish_reason"] == "stop"
     assert joined(frames) == words(40)
@@ -40,7 +42,9 @@ async def test_a_reply_streams_through_daphne_and_is_saved(as_alice, fake_server
 
 async def test_stop_closes_the_upstream_request_within_a_second(as_alice, fake_server):
     ws = await as_alice.socket()
-    await ws.send_json({"type": "send", "id": "s", "conversation": None, "content": "[fake:chunks=500] [fake:delay=0.05]"})
+    await ws.send_json(
+        {"type": "send", "id": "s", "conversation": None, "content": "[fake:chunks=500] [fake:delay=0.05]"}
+    )
     started = await ws.receive_json(timeout=10)
     first = await ws.receive_json(timeout=10)
     loop = asyncio.get_running_loop()
@@ -51,13 +55,18 @@ async def test_stop_closes_the_upstream_request_within_a_second(as_alice, fake_s
     request = chat_requests(fake_server)[0]
     assert fake_server.wait_for(lambda: request.client_closed, timeout=1)
     saved = await export(as_alice, started["conversation"])
-    assert saved["messages"][-1]["content"] == joined(frames) and saved["messages"][-1]["finish_reason"] == "stopped"
+    assert (
+        saved["messages"][-1]["content"] == joined(frames)
+        and saved["messages"][-1]["finish_reason"] == "stopped"
+    )
     await ws.close()
 
 
 async def test_leaving_mid_reply_lets_it_finish_and_a_new_socket_can_attach(as_alice):
     ws = await as_alice.socket()
-    await ws.send_json({"type": "send", "id": "l", "conversation": None, "content": "[fake:chunks=80] [fake:delay=0.02]"})
+    await ws.send_json(
+        {"type": "send", "id": "l", "conversation": None, "content": "[fake:chunks=80] [fake:delay=0.02]"}
+    )
     started = await ws.receive_json(timeout=10)
     await ws.receive_json(timeout=10)
     await ws.close()  # the browser goes away (a reload)
@@ -66,7 +75,9 @@ async def test_leaving_mid_reply_lets_it_finish_and_a_new_socket_can_attach(as_a
     await again.send_json({"type": "attach", "conversation": started["conversation"]})
     frames = await frames_until(again, "done")
     snapshot = frames[0]
-    assert snapshot["type"] == "snapshot" and snapshot["streaming"] and snapshot["message"] == started["message"]
+    assert (
+        snapshot["type"] == "snapshot" and snapshot["streaming"] and snapshot["message"] == started["message"]
+    )
     assert snapshot["content"] + joined(frames) == words(80)
     saved = await export(as_alice, started["conversation"])
     assert saved["messages"][-1]["content"] == words(80)
@@ -86,7 +97,9 @@ async def test_errors_answer_without_closing_the_socket(as_alice):
 
 async def test_another_users_conversation_is_not_found_on_every_frame_and_url(as_alice, as_bob):
     ws = await as_alice.socket()
-    await ws.send_json({"type": "send", "id": "p", "conversation": None, "content": "[fake:chunks=2] private"})
+    await ws.send_json(
+        {"type": "send", "id": "p", "conversation": None, "content": "[fake:chunks=2] private"}
+    )
     conversation = (await frames_until(ws, "done"))[0]["conversation"]
     await ws.close()
 
@@ -133,7 +146,14 @@ async def test_a_killed_process_leaves_an_interrupted_reply_not_a_hang(fake_serv
         client = SiteClient(first)
         await client.log_in("carol", "carol-live-password-1")
         ws = await client.socket()
-        await ws.send_json({"type": "send", "id": "k", "conversation": None, "content": "[fake:chunks=400] [fake:delay=0.02]"})
+        await ws.send_json(
+            {
+                "type": "send",
+                "id": "k",
+                "conversation": None,
+                "content": "[fake:chunks=400] [fake:delay=0.02]",
+            }
+        )
         started = await ws.receive_json(timeout=10)
         await asyncio.sleep(2.5)  # past the first checkpoint
         site.kill(0)

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Sets the site up on this machine and serves it (--demo: against the built-in fake upstream)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--demo", action="store_true", help="reply from chat/fake_upstream.py: no key, no network")
+        parser.add_argument(
+            "--demo", action="store_true", help="reply from chat/fake_upstream.py: no key, no network"
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="set up only")
@@ -29,15 +31,28 @@ class Command(BaseCommand):
         fake = None
         if demo:
             fake_port = port + 1
-            fake = subprocess.Popen([sys.executable, "-m", "chat.fake_upstream", "--port", str(fake_port), "--delay", "0.04"])
+            fake = subprocess.Popen(
+                [sys.executable, "-m", "chat.fake_upstream", "--port", str(fake_port), "--delay", "0.04"]
+            )
             env.update(TOKENOFF_BASE_URL=f"http://127.0.0.1:{fake_port}/v1", TOKENOFF_DEMO="1")
-            self.stdout.write(self.style.WARNING("Demo mode: replies come from the built-in fake upstream, not TokenOff."))
+            self.stdout.write(
+                self.style.WARNING("Demo mode: replies come from the built-in fake upstream, not TokenOff.")
+            )
         elif not settings.TOKENOFF_DEMO:
             self.stdout.write("Replies come from " + settings.TOKENOFF_BASE_URL)
         self.stdout.write(self.style.SUCCESS(f"Open http://{host}:{port}/ (Ctrl+C stops)"))
         try:
             subprocess.run(
-                [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "tokenoff_site.asgi:application"],
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    host,
+                    "-p",
+                    str(port),
+                    "tokenoff_site.asgi:application",
+                ],
                 env=env,
                 check=False,
             )

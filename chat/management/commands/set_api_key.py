@@ -10,7 +10,7 @@ from chat.models import ApiKey
 
 
 class Command(BaseCommand):
-    help = "Reads one API key from standard input and stores it encrypted for a user (--user) or the team (--team)."
+    help = "Reads one API key from standard input and stores it encrypted for a user or the team."
 
     def add_arguments(self, parser):
         who = parser.add_mutually_exclusive_group(required=True)
@@ -29,4 +29,6 @@ class Command(BaseCommand):
         if not secret:
             raise CommandError("No key was given on standard input.")
         key = ApiKey.store(secret, user=owner)
-        self.stdout.write(self.style.SUCCESS(f"Stored {'the team key' if team else f'the key of {user}'}: {key.masked}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Stored {'the team key' if team else f'the key of {user}'}: {key.masked}")
+        )

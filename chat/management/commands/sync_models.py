@@ -9,7 +9,7 @@ from chat.models import ApiKey, ChatModel
 
 
 class Command(BaseCommand):
-    help = "Adds the models the upstream lists and the catalogue lacks (disabled), and names those it no longer lists."
+    help = "Adds the upstream's models the catalogue lacks (disabled); names those it no longer lists."
 
     def handle(self, *args, **options):
         key = ApiKey.objects.filter(is_team=True).first() or ApiKey.objects.first()

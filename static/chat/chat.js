@@ -1,0 +1,736 @@
+// The chat page: transcript, composer and the WebSocket client (protocol in docs/protocol.md).
+(function () {
+  "use strict";
+
+  const Render = window.TokenOffRender;
+  const stateEl = document.getElementById("chat-state");
+  const app = document.getElementById("chat-app");
+  if (!stateEl || !app || !Render) return;
+
+  const initial = JSON.parse(stateEl.textContent);
+  const WS_PATH = initial.ws_path || "/ws/chat/";
+  const MAX_CONTENT = Number(initial.max_content) || 32000;
+  const BACKOFF_MIN = 500;
+  const BACKOFF_MAX = 10000;
+  const NEAR_BOTTOM_PX = 48;
+
+  const FINISH_NOTICES = {
+    stopped: "Stopped",
+    error: "Failed",
+    interrupted: "Interrupted",
+    length: "Cut off at the length limit",
+    content_filter: "Stopped by the content filter",
+  };
+
+  // ---- elements ----------------------------------------------------------------------------
+
+  const $ = (selector) => app.querySelector(selector);
+  const transcript = $("#transcript");
+  const messageList = $("#messages");
+  const emptyState = $("#empty-state");
+  const composer = $("#composer");
+  const input = composer.querySelector('textarea[name="content"]');
+  const modelSelect = composer.querySelector('select[name="model"]');
+  const sendButton = composer.querySelector('[data-action="send"]');
+  const stopButton = composer.querySelector('[data-action="stop"]');
+  const charCount = $("#char-count");
+  const connectionStatus = $("#connection-status");
+  const errorBanner = $("#error-banner");
+  const errorText = $("#error-text");
+  const liveRegion = $("#live-region");
+  const sidebar = $("#sidebar");
+  const conversationList = $("#conversation-list");
+  const chatTitle = $("#chat-title");
+  const exportLinks = $("#export-links");
+  const sidebarToggle = document.querySelector('[data-action="toggle-sidebar"]');
+  const urls = {
+    conversation: app.dataset.conversationUrl || "/c/0/",
+    exportJson: app.dataset.exportJsonUrl || "/c/0/export.json",
+    exportMd: app.dataset.exportMdUrl || "/c/0/export.md",
+  };
+
+  // ---- state -------------------------------------------------------------------------------
+
+  let conversationId = initial.conversation;
+  let title = initial.title || "";
+  /** message id (string) -> {id, role, body, wrapper, meta, text, seq, status, finishReason, usage, model, servedModel} */
+  const messages = new Map();
+  let streamingId = null; // the assistant message of the open conversation being written
+  let pending = null; // {id, content}: a send not yet answered by `started` or `error`
+  let socket = null;
+  let connectedOnce = false;
+  let backoff = BACKOFF_MIN;
+  let reconnectTimer = null;
+  let stickToBottom = true;
+  const dirty = new Set();
+  let frameRequested = false;
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  function urlFor(template, id) {
+    return template.replace(/\/0\//, "/" + encodeURIComponent(id) + "/");
+  }
+
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function codePoints(text) {
+    let n = 0;
+    for (const _ of text) n++; // eslint-disable-line no-unused-vars
+    return n;
+  }
+
+  function formatNumber(n) {
+    return Number(n).toLocaleString();
+  }
+
+  function displayTitle(t) {
+    return t && t.trim() ? t.trim() : "New chat";
+  }
+
+  function setDocumentTitle() {
+    document.title = (conversationId === null && !title ? "New chat" : displayTitle(title)) + " · TokenOff Chat";
+  }
+
+  function announce(text) {
+    liveRegion.textContent = "";
+    // A fresh text node after a tick, so the same words are announced again.
+    setTimeout(() => { liveRegion.textContent = text; }, 50);
+  }
+
+  function showError(text) {
+    errorText.textContent = text || "Something went wrong.";
+    errorBanner.hidden = false;
+  }
+
+  function hideError() {
+    errorBanner.hidden = true;
+    errorText.textContent = "";
+  }
+
+  // ---- scrolling ---------------------------------------------------------------------------
+
+  function isNearBottom() {
+    return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToBottom() {
+    transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  transcript.addEventListener("scroll", () => { stickToBottom = isNearBottom(); }, { passive: true });
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  function updateEmptyState() {
+    if (emptyState) emptyState.hidden = messages.size > 0;
+  }
+
+  /** Builds the DOM of one message; the element with data-role/data-message holds only its text. */
+  function createMessageElement(role, id) {
+    const wrapper = document.createElement("article");
+    wrapper.className = "message message-" + role;
+    wrapper.setAttribute("data-wrapper-for", String(id));
+    const who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = role === "user" ? "You said:" : "Assistant replied:";
+    const body = document.createElement("div");
+    body.className = "message-body" + (role === "assistant" ? " markdown" : "");
+    body.setAttribute("data-role", role);
+    body.setAttribute("data-message", String(id));
+    wrapper.append(who, body);
+    let meta = null;
+    if (role === "assistant") {
+      meta = document.createElement("div");
+      meta.className = "message-meta";
+      wrapper.append(meta);
+    }
+    return { wrapper, body, meta };
+  }
+
+  function registerMessage(data, elements) {
+    const m = {
+      id: String(data.id),
+      role: data.role,
+      body: elements.body,
+      wrapper: elements.wrapper,
+      meta: elements.meta,
+      text: data.content || "",
+      seq: 0,
+      status: data.status || "done",
+      finishReason: data.finish_reason || "",
+      usage: data.usage || null,
+      model: data.model || "",
+      servedModel: data.served_model || "",
+      resyncing: false,
+    };
+    messages.set(m.id, m);
+    return m;
+  }
+
+  function appendMessage(data) {
+    const existing = messages.get(String(data.id));
+    if (existing) return existing;
+    const elements = createMessageElement(data.role, data.id);
+    messageList.append(elements.wrapper);
+    const m = registerMessage(data, elements);
+    if (m.role === "user") {
+      m.body.textContent = m.text;
+    } else {
+      renderNow(m);
+    }
+    updateEmptyState();
+    return m;
+  }
+
+  /** Adopts the server-rendered messages, then renders assistant ones as Markdown. */
+  function adoptServerMessages() {
+    const byId = new Map((initial.messages || []).map((d) => [String(d.id), d]));
+    for (const body of messageList.querySelectorAll("[data-role][data-message]")) {
+      const id = body.getAttribute("data-message");
+      const role = body.getAttribute("data-role");
+      const data = byId.get(id) || { id, role, content: body.textContent, status: "done" };
+      const wrapper = body.closest(".message");
+      const meta = wrapper ? wrapper.querySelector(".message-meta") : null;
+      const m = registerMessage(data, { wrapper, body, meta });
+      if (role === "assistant") {
+        body.classList.remove("is-raw");
+        renderNow(m);
+      }
+    }
+    updateEmptyState();
+  }
+
+  function renderMeta(m) {
+    if (!m.meta) return;
+    m.meta.replaceChildren();
+    m.wrapper.classList.toggle("is-streaming", m.status === "streaming");
+    if (m.status === "streaming") {
+      const writing = document.createElement("span");
+      writing.className = "meta-writing";
+      writing.textContent = "Writing…";
+      m.meta.append(writing);
+      return;
+    }
+    const parts = [];
+    const model = m.servedModel || m.model;
+    if (model) parts.push(model);
+    const u = m.usage;
+    if (u && typeof u === "object") {
+      if (u.total_tokens != null) {
+        parts.push(formatNumber(u.total_tokens) + " tokens");
+      } else if (u.prompt_tokens != null || u.completion_tokens != null) {
+        parts.push(formatNumber(u.prompt_tokens || 0) + " in · " + formatNumber(u.completion_tokens || 0) + " out");
+      }
+    }
+    for (const part of parts) {
+      const span = document.createElement("span");
+      span.className = "meta-item";
+      span.textContent = part;
+      m.meta.append(span);
+    }
+    const reason = m.finishReason;
+    if (reason && reason !== "stop") {
+      const notice = document.createElement("span");
+      notice.className = "meta-notice notice-" + reason.replace(/[^a-z_]/gi, "");
+      notice.setAttribute("data-finish", reason);
+      notice.textContent = FINISH_NOTICES[reason] || "Ended: " + reason;
+      m.meta.append(notice);
+    }
+  }
+
+  function renderNow(m) {
+    dirty.delete(m.id);
+    if (m.role === "user") {
+      m.body.textContent = m.text;
+    } else {
+      Render.renderMarkdown(m.body, m.text, { final: m.status !== "streaming" });
+      m.body.classList.toggle("is-empty", m.text === "");
+      renderMeta(m);
+    }
+    if (stickToBottom) scrollToBottom();
+  }
+
+  function scheduleRender(m) {
+    dirty.add(m.id);
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(() => {
+      frameRequested = false;
+      for (const id of Array.from(dirty)) {
+        const msg = messages.get(id);
+        if (msg) renderNow(msg);
+      }
+      dirty.clear();
+    });
+  }
+
+  // ---- streaming state and controls -------------------------------------------------------
+
+  function setStreaming(id) {
+    streamingId = id === null || id === undefined ? null : String(id);
+    updateControls();
+  }
+
+  function updateControls() {
+    const streaming = streamingId !== null;
+    app.classList.toggle("is-streaming", streaming);
+    stopButton.hidden = !streaming;
+    stopButton.disabled = !streaming;
+    sendButton.hidden = streaming;
+    const text = input.value;
+    const length = codePoints(text);
+    const tooLong = length > MAX_CONTENT;
+    sendButton.disabled = streaming || pending !== null || text.trim() === "" || tooLong;
+    if (charCount) {
+      const show = length > MAX_CONTENT * 0.9;
+      charCount.hidden = !show;
+      charCount.textContent = show ? formatNumber(length) + " / " + formatNumber(MAX_CONTENT) : "";
+      charCount.classList.toggle("is-over", tooLong);
+    }
+    composer.classList.toggle("is-pending", pending !== null);
+  }
+
+  // ---- sidebar -----------------------------------------------------------------------------
+
+  function sidebarItem(id) {
+    return conversationList.querySelector('li[data-conversation="' + CSS.escape(String(id)) + '"]');
+  }
+
+  function upsertSidebar(id, newTitle, moveToTop) {
+    let item = sidebarItem(id);
+    if (!item) {
+      item = document.createElement("li");
+      item.setAttribute("data-conversation", String(id));
+      const link = document.createElement("a");
+      link.href = urlFor(urls.conversation, id);
+      const span = document.createElement("span");
+      span.className = "conversation-title";
+      link.append(span);
+      item.append(link);
+      span.textContent = displayTitle(newTitle);
+      conversationList.prepend(item);
+      const empty = sidebar.querySelector(".conversation-empty");
+      if (empty) empty.hidden = true;
+    } else {
+      if (newTitle !== undefined && newTitle !== null) {
+        item.querySelector(".conversation-title").textContent = displayTitle(newTitle);
+      }
+      if (moveToTop && conversationList.firstElementChild !== item) conversationList.prepend(item);
+    }
+    if (String(id) === String(conversationId)) {
+      for (const a of conversationList.querySelectorAll('a[aria-current="page"]')) a.removeAttribute("aria-current");
+      item.querySelector("a").setAttribute("aria-current", "page");
+    }
+    return item;
+  }
+
+  function setOpenTitle(newTitle) {
+    title = newTitle || "";
+    if (chatTitle) chatTitle.textContent = displayTitle(title);
+    setDocumentTitle();
+  }
+
+  function adoptConversation(id, newTitle) {
+    conversationId = id;
+    const path = urlFor(urls.conversation, id);
+    if (location.pathname !== path) history.pushState({ conversation: id }, "", path);
+    upsertSidebar(id, newTitle, true);
+    setOpenTitle(newTitle);
+    if (exportLinks) {
+      exportLinks.querySelector('[data-export="json"]').href = urlFor(urls.exportJson, id);
+      exportLinks.querySelector('[data-export="md"]').href = urlFor(urls.exportMd, id);
+      exportLinks.hidden = false;
+    }
+    app.setAttribute("data-conversation", String(id));
+  }
+
+  function closeSidebar() {
+    app.classList.remove("sidebar-open");
+    if (sidebarToggle) sidebarToggle.setAttribute("aria-expanded", "false");
+  }
+
+  function toggleSidebar() {
+    const open = !app.classList.contains("sidebar-open");
+    app.classList.toggle("sidebar-open", open);
+    if (sidebarToggle) sidebarToggle.setAttribute("aria-expanded", String(open));
+    if (open) {
+      const current = sidebar.querySelector('a[aria-current="page"]') || sidebar.querySelector("a");
+      if (current) current.focus();
+    }
+  }
+
+  // ---- the socket --------------------------------------------------------------------------
+
+  function sendFrame(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function setConnectionStatus(text) {
+    if (!connectionStatus) return;
+    connectionStatus.textContent = text;
+    connectionStatus.hidden = !text;
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + WS_PATH;
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (err) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.addEventListener("open", () => {
+      if (socket !== ws) return;
+      const reconnected = connectedOnce;
+      connectedOnce = true;
+      backoff = BACKOFF_MIN;
+      setConnectionStatus("");
+      reconcileOnSnapshot = reconnected;
+      if (conversationId !== null) sendFrame({ type: "attach", conversation: conversationId });
+    });
+    ws.addEventListener("message", (event) => {
+      if (socket !== ws) return;
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (frame && typeof frame === "object") handleFrame(frame);
+    });
+    ws.addEventListener("close", () => {
+      if (socket !== ws) return;
+      socket = null;
+      if (pending) {
+        pending = null;
+        showError("The connection dropped before the server confirmed your message. It is still in the box below: check the conversation before sending it again.");
+        updateControls();
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer !== null) return;
+    setConnectionStatus(connectedOnce ? "Reconnecting…" : "Connecting…");
+    const delay = backoff;
+    backoff = Math.min(backoff * 2, BACKOFF_MAX);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  window.addEventListener("online", () => {
+    if (!socket && reconnectTimer !== null) {
+      backoff = BACKOFF_MIN;
+      connect();
+    }
+  });
+
+  // ---- frames ------------------------------------------------------------------------------
+
+  let reconcileOnSnapshot = false;
+
+  function isOpen(frame) {
+    return conversationId !== null && frame.conversation === conversationId;
+  }
+
+  function handleFrame(frame) {
+    switch (frame.type) {
+      case "started": return onStarted(frame);
+      case "delta": return onDelta(frame);
+      case "done": return onDone(frame);
+      case "snapshot": return onSnapshot(frame);
+      case "conversation": return onConversation(frame);
+      case "error": return onError(frame);
+      default: return undefined;
+    }
+  }
+
+  function onStarted(frame) {
+    const mine = pending !== null && frame.id === pending.id;
+    let userText = "";
+    if (mine) {
+      userText = pending.content;
+      if (input.value === pending.content) input.value = "";
+      pending = null;
+      resizeInput();
+      if (conversationId === null) adoptConversation(frame.conversation, frame.title);
+    }
+    if (!isOpen(frame)) {
+      if (frame.conversation != null) upsertSidebar(frame.conversation, frame.title, true);
+      updateControls();
+      return;
+    }
+    upsertSidebar(frame.conversation, frame.title, true);
+    if (frame.title && frame.title !== title) setOpenTitle(frame.title);
+    const user = appendMessage({ id: frame.user_message, role: "user", content: userText, status: "done" });
+    if (!mine && !userText) user.wrapper.classList.add("is-remote");
+    const reply = appendMessage({ id: frame.message, role: "assistant", content: "", model: frame.model, status: "streaming" });
+    reply.status = "streaming";
+    reply.seq = 0;
+    renderNow(reply);
+    setStreaming(frame.message);
+    stickToBottom = true;
+    scrollToBottom();
+  }
+
+  function onDelta(frame) {
+    if (!isOpen(frame)) return;
+    let m = messages.get(String(frame.message));
+    if (!m) {
+      m = appendMessage({ id: frame.message, role: "assistant", content: "", status: "streaming" });
+    }
+    const seq = Number(frame.seq);
+    if (!(seq > m.seq)) return; // already included (snapshot dedupe)
+    if (seq > m.seq + 1 && !m.resyncing) {
+      // A gap: ask for a snapshot, which replaces the text exactly.
+      m.resyncing = true;
+      sendFrame({ type: "attach", conversation: conversationId });
+    }
+    m.seq = seq;
+    m.text += typeof frame.content === "string" ? frame.content : "";
+    if (m.status !== "streaming") m.status = "streaming";
+    if (streamingId !== m.id) setStreaming(m.id);
+    scheduleRender(m);
+  }
+
+  function onDone(frame) {
+    if (!isOpen(frame)) return;
+    const m = messages.get(String(frame.message));
+    if (m) {
+      m.status = "done";
+      m.finishReason = frame.finish_reason || "";
+      m.usage = frame.usage || null;
+      if (frame.model) m.model = frame.model;
+      if (frame.served_model) m.servedModel = frame.served_model;
+      renderNow(m);
+    }
+    if (streamingId === String(frame.message) || streamingId === null) {
+      setStreaming(null);
+      announce("Reply finished");
+    }
+  }
+
+  function onSnapshot(frame) {
+    if (!isOpen(frame)) return;
+    const wasStreaming = streamingId;
+    const reconcile = reconcileOnSnapshot;
+    reconcileOnSnapshot = false;
+    if (frame.message === null || frame.message === undefined) {
+      if (wasStreaming !== null) {
+        // The reply ended while we were not listening: fetch how it ended.
+        const m = messages.get(wasStreaming);
+        if (m) { m.status = "done"; renderNow(m); }
+        setStreaming(null);
+      }
+      if (reconcile || wasStreaming !== null) reconcileFromServer();
+      return;
+    }
+    let m = messages.get(String(frame.message));
+    if (!m) {
+      m = appendMessage({ id: frame.message, role: "assistant", content: "", status: "streaming" });
+    }
+    m.text = typeof frame.content === "string" ? frame.content : "";
+    m.seq = Number(frame.seq) || 0;
+    m.resyncing = false;
+    if (frame.streaming) {
+      m.status = "streaming";
+      setStreaming(m.id);
+      scheduleRender(m);
+      if (reconcile) reconcileFromServer();
+    } else {
+      m.status = "done";
+      renderNow(m);
+      if (streamingId === m.id) setStreaming(null);
+      reconcileFromServer();
+    }
+  }
+
+  function onConversation(frame) {
+    if (frame.conversation == null) return;
+    if (isOpen(frame)) setOpenTitle(frame.title);
+    if (isOpen(frame) || sidebarItem(frame.conversation)) upsertSidebar(frame.conversation, frame.title, false);
+  }
+
+  function onError(frame) {
+    const text = frame.message || errorFallback(frame.code);
+    if (pending !== null && frame.id === pending.id) {
+      pending = null; // the composer keeps the text
+      updateControls();
+      input.focus();
+      showError(text);
+      return;
+    }
+    if (frame.conversation != null && conversationId !== null && frame.conversation !== conversationId) {
+      return; // about another conversation: not this transcript's business
+    }
+    showError(text);
+  }
+
+  function errorFallback(code) {
+    switch (code) {
+      case "too_large": return "The message is too long.";
+      case "not_found": return "That conversation does not exist.";
+      case "busy": return "A reply is already being written in this conversation.";
+      case "no_api_key": return "No API key is set for you or your team.";
+      default: return "Something went wrong (" + (code || "error") + ").";
+    }
+  }
+
+  /** Brings the transcript in line with the server after missed frames (owner-only export). */
+  function reconcileFromServer() {
+    if (conversationId === null) return;
+    const id = conversationId;
+    fetch(urlFor(urls.exportJson, id), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => {
+        if (!data || id !== conversationId || !Array.isArray(data.messages)) return;
+        for (const d of data.messages) {
+          const key = String(d.id);
+          if (key === streamingId) continue; // live frames own it
+          const m = messages.get(key);
+          if (!m) {
+            appendMessage({
+              id: d.id, role: d.role, content: d.content || "", model: d.model,
+              finish_reason: d.finish_reason, usage: d.usage, status: "done",
+            });
+            continue;
+          }
+          if (m.role !== "assistant") continue;
+          const reason = d.finish_reason || "";
+          if (m.status === "done" && m.text === (d.content || "") && m.finishReason === reason) continue;
+          m.text = d.content || "";
+          m.status = "done";
+          m.finishReason = reason;
+          m.usage = d.usage || null;
+          if (d.model && !m.model) m.model = d.model;
+          scheduleRender(m);
+        }
+        if (data.title) setOpenTitle(data.title);
+      })
+      .catch(() => {});
+  }
+
+  // ---- user actions ------------------------------------------------------------------------
+
+  function trySend() {
+    if (streamingId !== null || pending !== null) return;
+    const content = input.value;
+    if (content.trim() === "") return;
+    const length = codePoints(content);
+    if (length > MAX_CONTENT) {
+      showError("The message is too long: " + formatNumber(length) + " characters, at most " + formatNumber(MAX_CONTENT) + ".");
+      return;
+    }
+    const frame = { type: "send", id: randomId(), conversation: conversationId, content: content };
+    if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
+    if (!sendFrame(frame)) {
+      showError("Not connected to the server. Your message is kept; try again once the connection is back.");
+      return;
+    }
+    pending = { id: frame.id, content: content };
+    hideError();
+    stickToBottom = true;
+    updateControls();
+  }
+
+  function stop() {
+    if (streamingId === null || conversationId === null) return;
+    if (!sendFrame({ type: "stop", conversation: conversationId })) {
+      showError("Not connected to the server, so the reply cannot be stopped right now.");
+    }
+  }
+
+  function resizeInput() {
+    if (supportsFieldSizing) return;
+    const lines = input.value.split("\n").length;
+    input.rows = Math.max(1, Math.min(10, lines));
+  }
+  const supportsFieldSizing = typeof CSS !== "undefined" && CSS.supports && CSS.supports("field-sizing", "content");
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
+    if (event.isComposing || event.keyCode === 229) return; // IME is composing
+    event.preventDefault();
+    trySend();
+  });
+  input.addEventListener("input", () => { resizeInput(); updateControls(); });
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    trySend();
+  });
+  stopButton.addEventListener("click", (event) => {
+    event.preventDefault();
+    stop();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.isComposing) return;
+    if (app.classList.contains("sidebar-open")) {
+      closeSidebar();
+      if (sidebarToggle) sidebarToggle.focus();
+      return;
+    }
+    if (streamingId !== null) {
+      event.preventDefault();
+      stop();
+    }
+  });
+
+  errorBanner.querySelector('[data-action="dismiss-error"]').addEventListener("click", () => {
+    hideError();
+    input.focus();
+  });
+
+  if (sidebarToggle) sidebarToggle.addEventListener("click", toggleSidebar);
+  const backdrop = $("#sidebar-backdrop");
+  if (backdrop) backdrop.addEventListener("click", closeSidebar);
+
+  messageList.addEventListener("click", (event) => {
+    const button = event.target.closest('[data-action="copy"]');
+    if (!button) return;
+    const block = button.closest(".code-block");
+    const code = block && block.querySelector("pre code, pre");
+    if (!code) return;
+    Render.copyText(code.textContent).then((ok) => {
+      button.classList.toggle("is-copied", ok);
+      button.classList.toggle("is-failed", !ok);
+      button.setAttribute("aria-label", ok ? "Copied" : "Copy failed");
+      setTimeout(() => {
+        button.classList.remove("is-copied", "is-failed");
+        button.setAttribute("aria-label", "Copy code");
+      }, 1500);
+    });
+  });
+
+  // The page for a pushed URL is the server's: going back or forward loads it.
+  window.addEventListener("popstate", () => { location.reload(); });
+
+  // ---- start -------------------------------------------------------------------------------
+
+  adoptServerMessages();
+  const last = Array.from(messages.values()).pop();
+  if (last && last.role === "assistant" && last.status === "streaming") setStreaming(last.id);
+  setOpenTitle(title);
+  resizeInput();
+  updateControls();
+  scrollToBottom();
+  connect();
+
+  /** A small read-only view for people's tools and tests. */
+  window.TokenOffChat = Object.freeze({
+    get conversation() { return conversationId; },
+    get streaming() { return streamingId; },
+    get pending() { return pending ? pending.id : null; },
+    get connected() { return !!socket && socket.readyState === WebSocket.OPEN; },
+    messageText(id) { const m = messages.get(String(id)); return m ? m.text : null; },
+  });
+})();

@@ -1,0 +1,192 @@
+// Markdown rendering for assistant replies: marked -> DOMPurify -> highlight.js.
+// Always renders the WHOLE text; the caller batches calls (one per animation frame).
+/* global marked, DOMPurify, hljs */
+(function () {
+  "use strict";
+
+  const md = new marked.Marked({ gfm: true, breaks: false, async: false });
+
+  function escapeHtml(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
+  // Raw HTML carrying event handlers or <style> is shown as text. Not for safety (DOMPurify below
+  // does that) but because merely parsing such markup makes the browser log a CSP violation,
+  // once per frame while a reply streams. The person sees what the model wrote instead.
+  const NOISY_HTML = /[\s/"'`]on[a-z]+\s*=|<\s*style/i;
+  md.use({
+    renderer: {
+      html(token) {
+        const text = token.text || "";
+        return NOISY_HTML.test(text) ? escapeHtml(text) : text;
+      },
+    },
+  });
+
+  // A private DOMPurify instance, so our hooks never leak into other code on the page.
+  const purify = DOMPurify(window);
+
+  // Stricter than the defaults, never looser: HTML only (no SVG/MathML), nothing that fetches
+  // media, no forms, no inline styles (the CSP would refuse them anyway).
+  const PURIFY_CONFIG = {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: [
+      "style", "img", "picture", "source", "video", "audio", "track",
+      "form", "input", "button", "textarea", "select", "option",
+    ],
+    FORBID_ATTR: ["style", "background", "srcset", "poster"],
+  };
+
+  // Images are never fetched: each <img> becomes a link showing its alt text (or URL). The link is
+  // inserted right after the image, so DOMPurify visits and sanitizes it (javascript: hrefs go).
+  // Task-list checkboxes become plain glyphs.
+  purify.addHook("uponSanitizeElement", function (node, data) {
+    const doc = node.ownerDocument;
+    if (data.tagName === "img" && node.parentNode) {
+      const src = node.getAttribute("src") || "";
+      const alt = (node.getAttribute("alt") || "").trim();
+      let replacement;
+      if (src && !/^\s*data:/i.test(src)) {
+        replacement = doc.createElement("a");
+        replacement.setAttribute("href", src);
+        replacement.setAttribute("class", "image-link");
+        replacement.textContent = alt ? "Image: " + alt : "Image: " + src;
+      } else {
+        replacement = doc.createElement("span");
+        replacement.setAttribute("class", "image-link");
+        replacement.textContent = alt ? "Image: " + alt : "Image";
+      }
+      node.parentNode.insertBefore(replacement, node.nextSibling);
+    } else if (data.tagName === "input" && node.parentNode) {
+      if ((node.getAttribute("type") || "").toLowerCase() === "checkbox") {
+        const glyph = node.hasAttribute("checked") ? "\u2611 " : "\u2610 ";
+        node.parentNode.insertBefore(doc.createTextNode(glyph), node.nextSibling);
+      }
+    }
+  });
+
+  // Links open in a new tab without handing over window.opener or the referrer.
+  purify.addHook("afterSanitizeAttributes", function (node) {
+    if (node.tagName === "A") {
+      if (node.hasAttribute("href")) {
+        node.setAttribute("target", "_blank");
+        node.setAttribute("rel", "noopener noreferrer");
+      } else {
+        node.removeAttribute("target");
+      }
+    }
+  });
+
+  /** Sanitized HTML string for a Markdown text. */
+  function toSafeHtml(text) {
+    return purify.sanitize(md.parse(String(text)), PURIFY_CONFIG);
+  }
+
+  // Highlighting the same block again every frame is wasted work: keep recent results.
+  const highlightCache = new Map();
+  const HIGHLIGHT_CACHE_SIZE = 200;
+  const AUTO_DETECT_LIMIT = 20000;
+
+  function highlightHtml(code, language, final) {
+    const key = language + "\u0000" + (final ? "1" : "0") + "\u0000" + code;
+    const hit = highlightCache.get(key);
+    if (hit !== undefined) return hit;
+    let html = null;
+    try {
+      if (language && hljs.getLanguage(language)) {
+        html = hljs.highlight(code, { language: language, ignoreIllegals: true }).value;
+      } else if (!language && final && code.length <= AUTO_DETECT_LIMIT) {
+        // Auto-detection runs every grammar: only once the block is complete.
+        html = hljs.highlightAuto(code).value;
+      }
+    } catch (err) {
+      html = null;
+    }
+    if (highlightCache.size >= HIGHLIGHT_CACHE_SIZE) {
+      highlightCache.delete(highlightCache.keys().next().value);
+    }
+    highlightCache.set(key, html);
+    return html;
+  }
+
+  function languageOf(codeEl) {
+    for (const cls of codeEl.classList) {
+      if (cls.startsWith("language-")) return cls.slice("language-".length).toLowerCase();
+    }
+    return "";
+  }
+
+  /** Highlights code blocks and gives each one a header with its language and a Copy button. */
+  function decorateCodeBlocks(container, final) {
+    for (const pre of container.querySelectorAll("pre")) {
+      const code = pre.querySelector("code");
+      if (!code) continue;
+      const language = languageOf(code);
+      // hljs escapes everything it is given, so its output is safe to assign.
+      const html = highlightHtml(code.textContent, language, final);
+      if (html !== null) {
+        code.innerHTML = html;
+        code.classList.add("hljs");
+      }
+      const wrapper = document.createElement("div");
+      wrapper.className = "code-block";
+      const header = document.createElement("div");
+      header.className = "code-header";
+      // Language label and button text come from CSS, so the message's text stays the reply's text.
+      const label = document.createElement("span");
+      label.className = "code-lang";
+      label.setAttribute("data-lang", language || "text");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-code";
+      button.setAttribute("data-action", "copy");
+      button.setAttribute("aria-label", "Copy code");
+      header.append(label, button);
+      pre.replaceWith(wrapper);
+      wrapper.append(header, pre);
+    }
+  }
+
+  /** Renders Markdown text into element (replacing its content). */
+  function renderMarkdown(element, text, options) {
+    const final = !options || options.final !== false;
+    const html = toSafeHtml(text);
+    element.innerHTML = html;
+    decorateCodeBlocks(element, final);
+  }
+
+  function fallbackCopy(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.appendChild(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (err) {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+
+  /** Copies text to the clipboard; resolves to true on success. */
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(
+        function () { return true; },
+        function () { return fallbackCopy(text); }
+      );
+    }
+    return Promise.resolve(fallbackCopy(text));
+  }
+
+  window.TokenOffRender = Object.freeze({
+    renderMarkdown: renderMarkdown,
+    toSafeHtml: toSafeHtml,
+    copyText: copyText,
+  });
+})();
