@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -67,7 +68,15 @@ async def wait_until(predicate, timeout: float = 5.0) -> bool:
 __all__ = ["CANARY_KEY", "chat_requests", "get_user_model", "wait_until"]
 
 
-@pytest.fixture(autouse=True)
+def pytest_collection_modifyitems(items) -> None:
+    # Only coroutine tests get the loop clean-up: sync tests may run Playwright, which owns the
+    # main thread's loop while it lives.
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("_clean_loop")
+
+
+@pytest.fixture
 async def _clean_loop():
     """Each test's event loop ends with no reply task running and no upstream connection open."""
     from chat import replies, upstream
