@@ -14,7 +14,7 @@ from tests.e2e.conftest import USERS
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE = (
-    "[fake:echo] <script>window.__pwned = 1</script> <img src=x onerror=\"window.__pwned = 2\"> "
+    '[fake:echo] <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> '
     '<svg onload="window.__pwned = 3"><circle r=5></circle></svg> [click](javascript:window.__pwned=4) '
     '<a href="javascript:window.__pwned=5">link</a> <iframe src="javascript:window.__pwned=6"></iframe> '
     '<math><mi><style><img src=x onerror="window.__pwned=7"></style></mi></math> '
@@ -71,6 +71,13 @@ def send(page, text: str) -> None:
     page.press("textarea[name=content]", "Enter")
 
 
+REPLY_TEXT = "(document.querySelector('[data-role=assistant]')?.innerText || '')"
+
+
+def reply_longer_than(page, n: int, timeout: int = 10_000) -> None:
+    page.wait_for_function(f"() => {REPLY_TEXT}.length > {n}", timeout=timeout)
+
+
 def last_reply(page):
     return page.locator("[data-role=assistant]").last
 
@@ -97,32 +104,26 @@ def test_log_in_send_see_the_reply_rendered_reload_and_find_it(page, live):
 def test_a_reload_mid_reply_finds_it_still_growing(page):
     send(page, "[fake:chunks=150] [fake:delay=0.03]")
     page.locator("[data-action=stop]").wait_for(state="visible", timeout=10_000)
-    page.wait_for_function("() => (document.querySelector('[data-role=assistant]')?.innerText || '').length > 30")
+    reply_longer_than(page, 30)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-mid-reply.png"))
     page.reload()
-    page.wait_for_function("() => (document.querySelector('[data-role=assistant]')?.innerText || '').length > 0")
-    before = len(last_reply(page).inner_text())
-    page.wait_for_function(
-        f"() => document.querySelector('[data-role=assistant]').innerText.length > {before}", timeout=10_000
-    )
-    page.wait_for_function(
-        f"() => document.querySelector('[data-role=assistant]').innerText.trim() === {json.dumps(words(150))}",
-        timeout=15_000,
-    )
+    reply_longer_than(page, 0)
+    reply_longer_than(page, len(last_reply(page).inner_text()))  # still growing after the reload
+    page.wait_for_function(f"() => {REPLY_TEXT}.trim() === {json.dumps(words(150))}", timeout=15_000)
 
 
 def test_stop_stops_at_once_and_keeps_what_arrived(page, live, fake_server):
     send(page, "[fake:chunks=400] [fake:delay=0.05]")
     stop = page.locator("[data-action=stop]")
     stop.wait_for(state="visible", timeout=10_000)
-    page.wait_for_function("() => (document.querySelector('[data-role=assistant]')?.innerText || '').length > 10")
+    reply_longer_than(page, 10)
     stop.click()
     stop.wait_for(state="hidden", timeout=2_000)
     kept = last_reply(page).inner_text().strip()
     assert kept.startswith("word1 word2") and kept != words(400)
     page.locator("[data-finish=stopped]").wait_for(timeout=2_000)
-    request = [r for r in fake_server.requests if r.body and r.body.get("stream")][0]
+    request = next(r for r in fake_server.requests if r.body and r.body.get("stream"))
     assert fake_server.wait_for(lambda: request.client_closed, timeout=1)
     conversation = page.url.rstrip("/").rsplit("/", 1)[-1]
     saved = json.loads(page.request.get(f"{live.base_url}/c/{conversation}/export.json").text())
