@@ -70,6 +70,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.following: set[int] = set()
         self.awaiting_snapshot: dict[int, list[dict]] = {}
+        # Per conversation, the (message, seq) of the last snapshot from another process.
+        self.snapshot_floor: dict[int, tuple[int, int]] = {}
         self.runtime = await replies.runtime()
         await self.accept()
 
@@ -166,9 +168,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_frame(self, event: dict) -> None:
         if event["origin"] == self.runtime.worker:
             return  # this process already sent it straight to the socket
-        waiting = self.awaiting_snapshot.get(event["conversation"])
+        conversation = event["conversation"]
+        waiting = self.awaiting_snapshot.get(conversation)
         if waiting is not None:
-            waiting.append(orjson.loads(event["text"]))
+            waiting.append(event)
+            return
+        # The owner may take a snapshot between counting a delta and sending it to the group.
+        if event.get("delta") and tuple(event["delta"]) <= self.snapshot_floor.get(conversation, (0, 0)):
             return
         await self.send_frame(event["text"])
 
@@ -178,9 +184,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if waiting is None:
             return  # too late: the attach already timed out
         await self.send_json(snapshot)
-        for frame in waiting:
-            if frame.get("type") != "delta" or frame.get("seq", 0) > snapshot["seq"]:
-                await self.send_json(frame)
+        floor = (snapshot["message"] or 0, snapshot["seq"])
+        self.snapshot_floor[snapshot["conversation"]] = floor
+        for event in waiting:
+            delta = event.get("delta")
+            if not delta or tuple(delta) > floor:
+                await self.send_frame(event["text"])
 
     async def _attach_timed_out(self, conversation: int) -> None:
         if self.awaiting_snapshot.pop(conversation, None) is None:

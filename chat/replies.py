@@ -305,7 +305,7 @@ class Reply:
                     "seq": self.seq,
                     "content": content,
                 }
-                await self.runtime.publish(self.conversation_id, encode(frame))
+                await self.runtime.publish(self.conversation_id, encode(frame), (self.message_id, self.seq))
                 if not self.finished and time.monotonic() - last_checkpoint >= checkpoint_every:
                     last_checkpoint = time.monotonic()
                     try:
@@ -423,8 +423,12 @@ class Runtime:
             if self.shared:
                 await self.layer.group_discard(group_name(conversation_id), watcher.channel_name)
 
-    async def publish(self, conversation_id: int, text: str) -> None:
-        """Send one encoded frame to every socket following the conversation, wherever it is."""
+    async def publish(self, conversation_id: int, text: str, delta: tuple[int, int] | None = None) -> None:
+        """Send one encoded frame to every socket following the conversation, wherever it is.
+
+        `delta` is a delta frame's (message, seq): it lets other processes' sockets drop a delta that a
+        snapshot already holds without parsing the frame.
+        """
         for watcher in tuple(self.watchers.get(conversation_id, ())):
             try:
                 await watcher.send_frame(text)
@@ -433,7 +437,13 @@ class Runtime:
         if self.shared:
             await self.layer.group_send(
                 group_name(conversation_id),
-                {"type": "chat.frame", "text": text, "origin": self.worker, "conversation": conversation_id},
+                {
+                    "type": "chat.frame",
+                    "text": text,
+                    "origin": self.worker,
+                    "conversation": conversation_id,
+                    "delta": delta,
+                },
             )
 
     # Replies -----------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ TOKENOFF_DEMO = env_bool("TOKENOFF_DEMO", False)
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
+# Optional: encrypt what crosses Redis (chat text between processes) with these keys; the first encrypts.
+REDIS_ENCRYPTION_KEYS = env_list("REDIS_ENCRYPTION_KEYS")
 
 INSTALLED_APPS = [
     "daphne",
@@ -128,8 +130,12 @@ if REDIS_URL:
                 "hosts": [REDIS_URL],
                 # Frames are coalesced, so a reply sends tens of messages a second at most.
                 "capacity": 500,
+                # A frame nobody read within 30 s is useless to a live chat: let Redis drop it, so no
+                # chat text lingers there after a reply ends.
                 "expiry": 30,
-                "group_expiry": 3600,
+                "group_expiry": 86400,
+                "prefix": "tokenoff",
+                **({"symmetric_encryption_keys": REDIS_ENCRYPTION_KEYS} if REDIS_ENCRYPTION_KEYS else {}),
             },
         }
     }

@@ -397,6 +397,10 @@
       setConnectionStatus("");
       reconcileOnSnapshot = reconnected;
       if (conversationId !== null) sendFrame({ type: "attach", conversation: conversationId });
+      if (pending && pending.frame) {
+        sendFrame(pending.frame);
+        pending.frame = null;
+      }
     });
     ws.addEventListener("message", (event) => {
       if (socket !== ws) return;
@@ -411,7 +415,7 @@
     ws.addEventListener("close", () => {
       if (socket !== ws) return;
       socket = null;
-      if (pending) {
+      if (pending && !pending.frame) {
         pending = null;
         showError("The connection dropped before the server confirmed your message. It is still in the box below: check the conversation before sending it again.");
         updateControls();
@@ -633,11 +637,11 @@
     }
     const frame = { type: "send", id: randomId(), conversation: conversationId, content: content };
     if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
-    if (!sendFrame(frame)) {
-      showError("Not connected to the server. Your message is kept; try again once the connection is back.");
-      return;
-    }
-    pending = { id: frame.id, content: content };
+    // Not connected yet (a fresh page, a reconnect): the frame waits and goes out on "open",
+    // so typing fast after a page load loses nothing and needs no second try.
+    const queued = !sendFrame(frame);
+    pending = { id: frame.id, content: content, frame: queued ? frame : null };
+    if (queued) setConnectionStatus("Connecting… your message goes out as soon as the server answers");
     hideError();
     stickToBottom = true;
     updateControls();

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, POSTGRES_URL, REDIS_URL, reachable, require
 from tests.e2e.client import SiteClient
-from tests.e2e.live import LiveSite
+from tests.e2e.live import LiveSite, start_nginx
 
 USERS = {"alice": "alice-live-password-1", "bob": "bob-live-password-1"}
 
 
-@pytest.fixture(scope="module")
-def live(fake_server, tmp_path_factory):
-    site = LiveSite(tmp_path_factory.mktemp("live"), fake_server.base_url)
+@pytest.fixture(scope="module", params=["one-daphne", "nginx-two-daphnes"])
+def live(request, fake_server, tmp_path_factory):
+    """The same tests on one daphne (the suite's database) and on two behind nginx (PostgreSQL, Redis)."""
+    tmp = tmp_path_factory.mktemp("live")
+    nginx = None
+    if request.param == "one-daphne":
+        site = LiveSite(tmp, fake_server.base_url)
+    else:
+        require(reachable("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 (trust auth for postgres)")
+        require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+        require(shutil.which("nginx") is not None, "needs Debian's nginx (apt-get install nginx-light)")
+        site = LiveSite(tmp, fake_server.base_url, database_url=POSTGRES_URL, redis_url=REDIS_URL)
     site.create_user("alice", USERS["alice"], key=CANARY_KEY)
     site.create_user("bob", USERS["bob"], key="sk-bob-live-key-9999")
     site.base_url = site.start()
+    if request.param != "one-daphne":
+        site.start()
+        nginx, site.base_url = start_nginx(tmp, site.ports)
     yield site
+    if nginx is not None:
+        nginx.terminate()
+        nginx.wait(timeout=5)
     site.stop()
 
 

@@ -129,3 +129,51 @@ class LiveSite:
                     process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+DEPLOY = ROOT / "deploy"
+
+
+def start_nginx(tmp: Path, backend_ports: list[int]) -> tuple[subprocess.Popen, str]:
+    """Debian's nginx with the deployed locations, balancing round-robin over the given daphnes."""
+    port = free_port()
+    servers = "\n".join(f"        server 127.0.0.1:{p};" for p in backend_ports)
+    (tmp / "nginx.conf").write_text(
+        f"""
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {DEPLOY}/nginx-map.conf;
+    upstream tokenoff_chat {{
+{servers}
+        keepalive 8;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {DEPLOY}/nginx-locations.conf;
+    }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nginx did not start")

@@ -63,6 +63,8 @@ def page(browser, live, fake_server):
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(f"{live.base_url}/")
     yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "last-browser-test.png"))  # to look at when a test fails
     context.close()
 
 

@@ -1,0 +1,66 @@
+"""The Redis channel layer as chat uses it: frames cross it, and no chat text stays behind."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+from channels.layers import channel_layers
+
+from tests.conftest import reachable, require
+from tests.ws import connected, frames_until, joined, send_frame
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+LAYER_DB = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def redis_layer(settings):
+    require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
+    config = dict(settings.CHANNEL_LAYERS["default"].get("CONFIG", {}))
+    config.update(hosts=[LAYER_DB], prefix="tokenoff-test-layer")
+
+    def use(**extra):
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {**config, **extra}}
+        }
+        channel_layers.backends.clear()
+
+    use()
+    yield use
+    channel_layers.backends.clear()
+
+
+async def redis_values() -> bytes:
+    client = aioredis.from_url(LAYER_DB)
+    try:
+        chunks = []
+        async for key in client.scan_iter("tokenoff-test-layer*"):
+            kind = await client.type(key)
+            if kind == b"zset":
+                chunks += [member for member, _ in await client.zrange(key, 0, -1, withscores=True)]
+            elif kind == b"list":
+                chunks += await client.lrange(key, 0, -1)
+            elif kind == b"string":
+                chunks.append(await client.get(key) or b"")
+        return b"".join(chunks)
+    finally:
+        await client.aclose()
+
+
+async def test_no_chat_text_is_left_in_redis_once_a_reply_ends(redis_layer, alice, team_key, fake):
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("[fake:chunks=30] secret-question-text"))
+    frames = await frames_until(socket, "done")
+    assert joined(frames) == " ".join(f"word{i}" for i in range(1, 31))
+    await socket.disconnect()
+    leftover = await redis_values()
+    assert b"secret-question-text" not in leftover and b"word17" not in leftover
+
+
+async def test_with_encryption_keys_the_text_crosses_redis_encrypted(redis_layer):
+    redis_layer(symmetric_encryption_keys=["a-layer-key-for-tests"])
+    layer = channel_layers["default"]
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "chat.frame", "text": "plain-chat-text-here"})
+    assert b"plain-chat-text-here" not in await redis_values()
+    assert (await layer.receive(channel))["text"] == "plain-chat-text-here"
