@@ -6,10 +6,11 @@ import asyncio
 import logging
 
 import orjson
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from chat import replies
+from chat import limits, replies
 from chat.replies import ReplyRefused, encode
 
 log = logging.getLogger(__name__)
@@ -20,11 +21,12 @@ MAX_CLIENT_ID = 64
 class BadFrame(Exception):
     """A frame the protocol does not accept, with the error code to answer."""
 
-    def __init__(self, code: str, message: str, frame: dict | None = None) -> None:
+    def __init__(self, code: str, message: str, frame: dict | None = None, **extra) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.frame = frame or {}
+        self.extra = extra
 
 
 def _conversation_field(frame: dict, *, nullable: bool) -> int | None:
@@ -68,17 +70,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user = user
+        self.runtime = await replies.runtime()
+        if not self.runtime.add_socket(user.pk, settings.TOKENOFF_MAX_SOCKETS_PER_USER):
+            log.warning("user %s has too many open sockets; refusing another", user.pk)
+            await self.close()
+            return
         self.following: set[int] = set()
         self.awaiting_snapshot: dict[int, list[dict]] = {}
         # Per conversation, the (message, seq) of the last snapshot from another process.
         self.snapshot_floor: dict[int, tuple[int, int]] = {}
-        self.runtime = await replies.runtime()
+        self.counted = True
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        runtime = getattr(self, "runtime", None)
-        if runtime is not None:
-            await runtime.unwatch_all(self, self.following)
+        if getattr(self, "counted", False):
+            self.counted = False
+            self.runtime.remove_socket(self.user.pk)
+            await self.runtime.unwatch_all(self, self.following)
             self.following.clear()
 
     async def send_frame(self, text: str) -> None:
@@ -98,7 +106,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise BadFrame("bad_request", f"Unknown frame type {frame['type'][:40]!r}.", frame)
             await handler(frame)
         except BadFrame as bad:
-            await self.send_error(bad.code, bad.message, bad.frame or frame)
+            await self.send_error(bad.code, bad.message, bad.frame or frame, **bad.extra)
         except ReplyRefused as refused:
             await self.send_error(refused.code, refused.message, frame)
 
@@ -118,8 +126,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise BadFrame("bad_request", "A frame is a JSON object with a type.")
         return frame
 
-    async def send_error(self, code: str, message: str, frame: dict) -> None:
-        error: dict = {"type": "error", "code": code, "message": message}
+    async def send_error(self, code: str, message: str, frame: dict, **extra) -> None:
+        error: dict = {"type": "error", "code": code, "message": message, **extra}
         if (
             frame.get("type") == "send"
             and isinstance(frame.get("id"), str)
@@ -135,6 +143,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_send(self, frame: dict) -> None:
         client_id, conversation, model, content = _send_fields(frame)
+        wait = await database_sync_to_async(limits.seconds_until_send_allowed)(self.user.pk)
+        if wait:
+            message = f"Too many messages in a minute. Try again in {wait} s."
+            raise BadFrame("rate_limited", message, frame, retry_after=wait)
         reply = await self.runtime.start_reply(self.user, client_id, conversation, model, content, self)
         self.following.add(reply.conversation_id)
 

@@ -384,6 +384,7 @@ class Runtime:
         self.watchers: dict[int, set[Watcher]] = {}
         self._background: set[asyncio.Task] = set()
         self._heartbeat: asyncio.Task | None = None
+        self.sockets_per_user: dict[int, int] = {}
 
     async def start(self) -> None:
         if self.shared:
@@ -406,6 +407,21 @@ class Runtime:
             await self.publish(message.conversation_id, encode(done_frame(message)))
 
     # Sockets -----------------------------------------------------------------------------------
+
+    def add_socket(self, user_id: int, limit: int) -> bool:
+        """Count one more open socket of the user; False (and not counted) when over the limit."""
+        count = self.sockets_per_user.get(user_id, 0)
+        if count >= limit:
+            return False
+        self.sockets_per_user[user_id] = count + 1
+        return True
+
+    def remove_socket(self, user_id: int) -> None:
+        count = self.sockets_per_user.get(user_id, 1) - 1
+        if count > 0:
+            self.sockets_per_user[user_id] = count
+        else:
+            self.sockets_per_user.pop(user_id, None)
 
     async def watch(self, conversation_id: int, watcher: Watcher) -> None:
         if self.shared:

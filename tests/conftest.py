@@ -16,6 +16,14 @@ from chat.models import ApiKey
 CANARY_KEY = "sk-canary-0123456789abcdefCANARY"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters are per user id, and ids repeat from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def fake_server():
     server = FakeUpstream()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aiohttp import web
 
@@ -120,3 +122,37 @@ async def test_the_pool_is_sized_for_hundreds_of_streams(fake):
     client = upstream.client()
     assert client is upstream.client()  # one per process (event loop)
     assert client.max_retries == 0
+
+
+async def test_tool_calls_refusals_and_other_fields_are_never_relayed(settings, unused_tcp_port_factory):
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
+        {"choices": [{"index": 0, "delta": {"tool_calls": [{"function": {"arguments": "TOOL-SECRET"}}]}}]},
+        {"choices": [{"index": 0, "delta": {"refusal": "REFUSAL-TEXT"}}]},
+        {"choices": [{"index": 0, "delta": {"content": {"html": "<b>not text</b>"}}}]},
+        {"choices": [{"index": 0, "delta": {"content": "only this"}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"total_tokens": 3}},
+    ]
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for chunk in chunks:
+            await response.write(b"data: " + json.dumps({"model": "m", **chunk}).encode() + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", stream)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = unused_tcp_port_factory()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    settings.TOKENOFF_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    try:
+        text, stream_ = await collect(key, model(), [{"role": "user", "content": "hi"}])
+    finally:
+        await runner.cleanup()
+    assert text == "only this" and stream_.finish_reason == "stop"

@@ -49,6 +49,9 @@ if not TOKENOFF_ENCRYPTION_KEYS:
     TOKENOFF_ENCRYPTION_KEYS = [DEV_ENCRYPTION_KEY]
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+# Served over HTTPS behind a proxy (deploy/env.example): secure cookies, HSTS, redirects to https.
+# Off by default so that a plain http://127.0.0.1 run works; `check --deploy` says so when it is off.
+HTTPS = env_bool("DJANGO_HTTPS", False)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 TOKENOFF_BASE_URL = env_str("TOKENOFF_BASE_URL", "https://tokenoff.com/api/v1")
@@ -70,6 +73,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "chat",
 ]
 
@@ -82,7 +86,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "chat.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "tokenoff_site.urls"
@@ -174,12 +185,56 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 WHITENOISE_AUTOREFRESH = DEBUG
 
+if REDIS_URL:
+    # Shared by every process: the per-user send rate holds across them.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# No inline script, no eval, nothing fetched from other hosts: a rendered reply cannot load images or
+# scripts from arbitrary places even if something slipped past the sanitizer. The admin ships inline
+# scripts of its own and shows no chat text, so it is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Log-in throttling: five failures for one username from one address lock it for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if HTTPS else ["REMOTE_ADDR"]
 
 LOGGING = {
     "version": 1,
@@ -193,6 +248,7 @@ LOGGING = {
         "openai": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -209,3 +265,5 @@ TOKENOFF_REPLY_TIMEOUT = 900.0  # the whole reply
 TOKENOFF_MAX_RETRIES = 1  # the SDK retries a refused or 429/5xx request once before streaming
 TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their first reply
 TOKENOFF_MAX_CONNECTIONS = 1000  # upstream HTTP pool: hundreds of concurrent streams per process
+TOKENOFF_MAX_SOCKETS_PER_USER = 20  # open WebSockets of one user on one process
+TOKENOFF_SENDS_PER_MINUTE = 20  # messages one user may send in a minute (rate_limited above)

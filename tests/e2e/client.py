@@ -44,3 +44,18 @@ async def frames_until(
         frames.append(frame)
         if frame["type"] == frame_type:
             return frames
+
+
+async def until_checkpointed(client: SiteClient, conversation: int, timeout: float = 15.0) -> str:
+    """Wait until a streaming reply's first checkpoint is saved; returns the text saved so far."""
+    import asyncio
+    import json
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        status, body = await client.get(f"/c/{conversation}/export.json")
+        if status == 200 and (text := json.loads(body)["messages"][-1]["content"]):
+            return text
+        await asyncio.sleep(0.2)
+    raise AssertionError("no checkpoint was saved")

@@ -71,6 +71,10 @@ class LiveSite:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
+    def shell(self, code: str) -> str:
+        """Run Python in the site's shell, with the chat models imported."""
+        return self.manage("shell", "-c", f"from chat.models import *  # noqa\n{code}")
+
     def create_user(self, name: str, password: str, key: str | None = None) -> None:
         self.manage(
             "shell",

@@ -73,6 +73,17 @@ def send(page, text: str) -> None:
     page.press("textarea[name=content]", "Enter")
 
 
+def send_and_wait(page, text: str, timeout: int = 15_000) -> None:
+    """Send, then wait until the new reply has ended (the stop button may only flash)."""
+    replies = page.locator("[data-role=assistant]").count()
+    send(page, text)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-role=assistant]').length > {replies}"
+        " && !window.TokenOffChat.streaming && window.TokenOffChat.pending === null",
+        timeout=timeout,
+    )
+
+
 REPLY_TEXT = "(document.querySelector('[data-role=assistant]')?.innerText || '')"
 
 
@@ -86,10 +97,9 @@ def last_reply(page):
 
 def test_log_in_send_see_the_reply_rendered_reload_and_find_it(page, live):
     page.select_option("select[name=model]", "gpt-4o")
-    send(page, "Hello")
+    send_and_wait(page, "Hello")
     reply = last_reply(page)
     reply.locator("pre code.hljs").wait_for(timeout=10_000)  # Markdown rendered, code highlighted
-    page.locator("[data-action=stop]").wait_for(state="hidden", timeout=10_000)
     assert "Hello" in page.locator("[data-role=user]").last.inner_text()
     assert reply.locator("li").count() >= 3 and reply.locator("strong").count() >= 1
     assert page.locator("textarea[name=content]").input_value() == ""
@@ -147,8 +157,7 @@ def test_shift_enter_makes_a_new_line_and_escape_stops(page):
 
 
 def test_a_reply_full_of_hostile_html_renders_inert(page):
-    send(page, HOSTILE)
-    page.locator("[data-action=stop]").wait_for(state="hidden", timeout=15_000)
+    send_and_wait(page, HOSTILE)
     page.wait_for_timeout(300)
     reply = last_reply(page)
     assert page.evaluate("() => window.__pwned") is None
@@ -161,3 +170,36 @@ def test_a_reply_full_of_hostile_html_renders_inert(page):
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__pwned") is None
     assert last_reply(page).locator("script, img, svg, iframe").count() == 0
+
+
+def test_a_payload_split_across_deltas_stays_inert(page):
+    # Five characters a chunk, 50 ms apart: every piece of the tag arrives in a delta of its own.
+    send_and_wait(page, "[fake:echo] [fake:delay=0.05] <img src=x onerror=window.__pwned=9><b>bold</b>")
+    reply = last_reply(page)
+    assert reply.locator("b").inner_text() == "bold"
+    assert page.evaluate("() => window.__pwned") is None
+    assert reply.locator("img, [onerror]").count() == 0
+
+
+def test_hostile_titles_labels_and_user_messages_stay_inert(page, live):
+    label = "<img src=x onerror=window.__pwned=10>GPT"
+    live.shell(f"ChatModel.objects.filter(name='gpt-4o-mini').update(label={label!r})")
+    try:
+        page.reload()
+        send_and_wait(
+            page, "<svg onload=window.__pwned=11></svg><script>window.__pwned=12</script> [fake:chunks=2]"
+        )
+        conversation = page.url.rstrip("/").rsplit("/", 1)[-1]
+        title = "<img src=x onerror=window.__pwned=13>"
+        live.shell(f"Conversation.objects.filter(pk={conversation}).update(title={title!r})")
+        page.reload()
+        last_reply(page).wait_for()
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.__pwned") is None
+        injected = "#sidebar img, #sidebar svg, select img, [data-role=user] svg, [data-role=user] script"
+        assert page.locator(injected).count() == 0
+        assert title in page.locator("#sidebar").inner_text()
+        assert label in page.locator("select[name=model]").inner_text()
+        assert "<svg onload" in page.locator("[data-role=user]").last.inner_text()
+    finally:
+        live.shell("ChatModel.objects.filter(name='gpt-4o-mini').update(label='GPT-4o mini')")

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import CANARY_KEY, chat_requests
-from tests.e2e.client import SiteClient, frames_until
+from tests.e2e.client import SiteClient, frames_until, until_checkpointed
 
 
 def joined(frames: list[dict]) -> str:
@@ -155,7 +155,7 @@ async def test_a_killed_process_leaves_an_interrupted_reply_not_a_hang(fake_serv
             }
         )
         started = await ws.receive_json(timeout=10)
-        await asyncio.sleep(2.5)  # past the first checkpoint
+        await until_checkpointed(client, started["conversation"])
         site.kill(0)
         await client.close()
 
@@ -172,3 +172,9 @@ async def test_a_killed_process_leaves_an_interrupted_reply_not_a_hang(fake_serv
         await client.close()
     finally:
         site.stop()
+
+
+def test_the_key_appears_in_no_server_log(live):
+    # Last in the module: every request above went through these processes.
+    logs = [live.log(index) for index in range(len(live.processes))]
+    assert all(logs) and not any(CANARY_KEY in log or CANARY_KEY[-12:] in log for log in logs)

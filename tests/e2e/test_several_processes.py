@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import chat_requests
-from tests.e2e.client import SiteClient, frames_until
+from tests.e2e.client import SiteClient, frames_until, until_checkpointed
 from tests.e2e.live import LiveSite
 
 PASSWORD = "dana-live-password-1"
@@ -85,7 +85,7 @@ async def test_killing_the_owner_mid_reply_ends_it_interrupted(two_processes):
         {"type": "send", "id": "c", "conversation": None, "content": "[fake:chunks=500] [fake:delay=0.02]"}
     )
     started = await here.receive_json(timeout=10)
-    await asyncio.sleep(2.5)  # past the first checkpoint
+    await until_checkpointed(other, started["conversation"])
     site.kill(0)
 
     there = await other.socket()
