@@ -137,6 +137,22 @@ def canned_reply(user_text: str) -> str:
     return f"Hello! Thanks for your message. You wrote:\n\n{quoted}\n\n{_REPLY_BODY}"
 
 
+def asks_for_a_title(messages: list) -> bool:
+    """A conversation-naming request: a system message that asks for a title."""
+    first = messages[0] if messages else None
+    return (
+        isinstance(first, dict)
+        and first.get("role") == "system"
+        and "title" in message_text(first.get("content"))
+    )
+
+
+def title_for(user_text: str) -> str:
+    """What a small model would answer: the question's first few words, capitalised."""
+    title = " ".join(user_text.split()[:6]).strip(" ?!.,:;")
+    return title[:1].upper() + title[1:] if title else "New conversation"
+
+
 def served_model(requested: str) -> str:
     """The dated name reported back, so callers can see it differs from the one asked for."""
     return requested if _DATED_RE.search(requested) else requested + SERVED_MODEL_SUFFIX
@@ -473,6 +489,8 @@ class FakeUpstream:
             pieces = [f"word{i}" if i == 1 else f" word{i}" for i in range(1, d["chunks"] + 1)]
         elif d.get("echo"):
             pieces = [clean_text[i : i + 5] for i in range(0, len(clean_text), 5)]
+        elif asks_for_a_title(messages):
+            pieces = tokenize(title_for(clean_text))
         else:
             pieces = tokenize(canned_reply(clean_text))
             # Like the real API, a token limit cuts the canned reply short with finish_reason "length".

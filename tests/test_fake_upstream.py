@@ -380,3 +380,18 @@ def test_cli_serves_until_sigterm():
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_title_request_gets_a_short_title():
+    from openai import OpenAI
+
+    with FakeUpstream() as fake:
+        client = OpenAI(api_key="sk-test", base_url=fake.base_url)
+        result = client.chat.completions.create(
+            model="gpt-4.1-nano",
+            messages=[
+                {"role": "system", "content": "Write a title for this chat."},
+                {"role": "user", "content": "how do I sort a list in python?"},
+            ],
+        )
+    assert result.choices[0].message.content == "How do I sort a list in"
