@@ -394,4 +394,4 @@ def test_a_title_request_gets_a_short_title():
                 {"role": "user", "content": "how do I sort a list in python?"},
             ],
         )
-    assert result.choices[0].message.content == "How do I sort a list in"
+    assert result.choices[0].message.content == "How do I sort a list"
