@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -41,23 +42,17 @@ class Command(BaseCommand):
         elif not settings.TOKENOFF_DEMO:
             self.stdout.write("Replies come from " + settings.TOKENOFF_BASE_URL)
         self.stdout.write(self.style.SUCCESS(f"Open http://{host}:{port}/ (Ctrl+C stops)"))
+        daphne = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "tokenoff_site.asgi:application"],
+            env=env,
+        )
+        # A SIGTERM to this command ends its children too, not only Ctrl+C in a terminal.
+        signal.signal(signal.SIGTERM, lambda *_: daphne.terminate())
         try:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    host,
-                    "-p",
-                    str(port),
-                    "tokenoff_site.asgi:application",
-                ],
-                env=env,
-                check=False,
-            )
+            daphne.wait()
         except KeyboardInterrupt:
-            pass
+            daphne.terminate()
+            daphne.wait(timeout=10)
         finally:
             if fake is not None:
                 fake.terminate()
