@@ -108,7 +108,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except BadFrame as bad:
             await self.send_error(bad.code, bad.message, bad.frame or frame, **bad.extra)
         except ReplyRefused as refused:
-            await self.send_error(refused.code, refused.message, frame)
+            await self.send_error(refused.code, refused.message, frame, **refused.extra)
 
     def _parse(self, text_data: str | None) -> dict:
         if text_data is None:

@@ -28,6 +28,13 @@ class ChatModel(models.Model):
     # reasoning_effort and max_completion_tokens. Empty means the upstream's default.
     temperature = models.FloatField(null=True, blank=True)
     max_output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # Prices per million tokens (any currency, the same for all models); empty: replies have no cost.
+    input_price = models.DecimalField(
+        "input price / 1M tokens", max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    output_price = models.DecimalField(
+        "output price / 1M tokens", max_digits=10, decimal_places=4, null=True, blank=True
+    )
     reasoning_effort = models.CharField(
         max_length=10,
         blank=True,
@@ -192,6 +199,9 @@ class Message(models.Model):
     served_model = models.CharField("model served", max_length=100, blank=True)
     finish_reason = models.CharField(max_length=32, blank=True)
     usage = models.JSONField(null=True, blank=True)
+    usage_estimated = models.BooleanField(default=False, help_text="The upstream gave no count: estimated")
+    cost = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    via_team_key = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
     last_seq = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=32, blank=True)
@@ -225,3 +235,9 @@ class Message(models.Model):
             "usage": self.usage,
             "created": self.created.isoformat(),
         }
+
+
+# Models kept in their own modules, imported here so that Django registers them.
+from chat.budgets import Budget, Spend  # noqa: E402
+
+__all__ = ["ApiKey", "Budget", "ChatModel", "Conversation", "Message", "Spend"]

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import upstream
+from chat import upstream, usage
 from chat.models import ApiKey, ChatModel, Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ class Watcher(Protocol):
 class ReplyRefused(Exception):
     """A send that cannot start, with the protocol's error code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **extra) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.extra = extra
 
 
 def encode(frame: dict) -> str:
@@ -79,6 +80,7 @@ class Begun:
     key: ApiKey | None
     history: list[dict]
     new_conversation: bool
+    notice: str | None = None
 
 
 def _owned_conversation(user, conversation_id: int) -> Conversation:
@@ -98,6 +100,14 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
     key = ApiKey.objects.for_user(user)
     if key is None and not settings.TOKENOFF_DEMO:
         raise ReplyRefused("no_api_key", "No TokenOff API key is set for you or for the team. Ask an admin.")
+    via_team_key = key is not None and key.is_team
+    budget = usage.standing(user, via_team_key)
+    if budget.over:
+        raise ReplyRefused(
+            "quota_exceeded",
+            f"{budget.over.capitalize()} monthly budget is used up; it resets on {budget.resets:%B} 1.",
+            resets=budget.resets.isoformat(),
+        )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -127,6 +137,7 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
                 role=Message.Role.ASSISTANT,
                 model=chat_model.name,
                 status=Message.Status.STREAMING,
+                via_team_key=via_team_key,
                 worker=worker,
                 heartbeat=now,
                 created=now,
@@ -135,7 +146,9 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
         raise ReplyRefused("busy", "A reply is already being written in this conversation.") from None
     if key is not None:
         ApiKey.objects.filter(pk=key.pk).update(last_used=now)
-    return Begun(conversation, user_message, reply, chat_model, key, conversation.history(), new)
+    return Begun(
+        conversation, user_message, reply, chat_model, key, conversation.history(), new, budget.notice
+    )
 
 
 @database_sync_to_async
@@ -146,12 +159,23 @@ def save_checkpoint(message_id: int, content: str, seq: int) -> None:
 
 
 @database_sync_to_async
-def save_final(message_id: int, conversation_id: int, fields: dict) -> None:
+def save_final(begun: Begun, fields: dict) -> None:
+    """The reply's last save, and its spending counted: tokens from the upstream, or estimated."""
     now = timezone.now()
-    Message.objects.filter(pk=message_id).update(
-        status=Message.Status.DONE, worker="", heartbeat=None, **fields
-    )
-    Conversation.objects.filter(pk=conversation_id).update(updated=now)
+    counted = usage.from_upstream(fields.get("usage"), begun.history, fields["content"])
+    cost = usage.cost_of(counted, begun.chat_model.input_price, begun.chat_model.output_price)
+    with transaction.atomic():
+        Message.objects.filter(pk=begun.reply.pk).update(
+            status=Message.Status.DONE,
+            worker="",
+            heartbeat=None,
+            usage_estimated=counted.estimated,
+            cost=cost,
+            **{**fields, "usage": counted.as_json()},
+        )
+        Conversation.objects.filter(pk=begun.conversation.pk).update(updated=now)
+        usage.record(begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now)
+    fields["usage"] = counted.as_json()
 
 
 @database_sync_to_async
@@ -319,7 +343,7 @@ class Reply:
     async def _finish(self, fields: dict, error: upstream.UpstreamError | None) -> None:
         fields.update(content="".join(self.sent), last_seq=self.seq)
         try:
-            await save_final(self.message_id, self.conversation_id, fields)
+            await save_final(self.begun, fields)
         finally:
             self.runtime.forget(self)
         if error is not None:
@@ -341,6 +365,7 @@ class Reply:
             "message": self.message_id,
             "finish_reason": fields["finish_reason"],
             "usage": usage_frame(fields.get("usage")),
+            "usage_estimated": bool(fields["usage"].get("estimated")),
             "served_model": fields.get("served_model") or None,
         }
         await self.runtime.publish(self.conversation_id, encode(done))
@@ -496,6 +521,8 @@ class Runtime:
             "model": begun.chat_model.name,
             "content": content,
         }
+        if begun.notice:
+            started["notice"] = begun.notice
         await self.publish(reply.conversation_id, encode(started))
         reply.task = self._spawn(reply.run())
         if self._heartbeat is None or self._heartbeat.done():
