@@ -200,6 +200,9 @@ class Message(models.Model):
     finish_reason = models.CharField(max_length=32, blank=True)
     usage = models.JSONField(null=True, blank=True)
     usage_estimated = models.BooleanField(default=False, help_text="The upstream gave no count: estimated")
+    # The counts again as columns, so that reports add them up in SQL on any database.
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     via_team_key = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)

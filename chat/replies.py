@@ -170,6 +170,8 @@ def save_final(begun: Begun, fields: dict) -> None:
             worker="",
             heartbeat=None,
             usage_estimated=counted.estimated,
+            prompt_tokens=counted.prompt_tokens,
+            completion_tokens=counted.completion_tokens,
             cost=cost,
             **{**fields, "usage": counted.as_json()},
         )
