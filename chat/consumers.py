@@ -16,6 +16,7 @@ from chat.replies import ReplyRefused, encode
 log = logging.getLogger(__name__)
 
 MAX_CLIENT_ID = 64
+MAX_ID = 2**63 - 1
 
 
 class BadFrame(Exception):
@@ -34,6 +35,8 @@ def _conversation_field(frame: dict, *, nullable: bool) -> int | None:
     if value is None and nullable and "conversation" in frame:
         return None
     # bool is an int in Python, not in the protocol.
+    if isinstance(value, int) and value > MAX_ID:
+        raise BadFrame("not_found", "No such conversation.", frame)  # past any id the database can hold
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise BadFrame(
             "bad_request",
@@ -54,6 +57,8 @@ def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
     content = frame.get("content")
     if not isinstance(content, str) or not content.strip():
         raise BadFrame("bad_request", "content must be some text.", frame)
+    if "\x00" in content:
+        raise BadFrame("bad_request", "content cannot hold NUL characters.", frame)
     if len(content) > settings.TOKENOFF_MAX_CONTENT:
         raise BadFrame(
             "too_large", f"A message can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.", frame
@@ -79,12 +84,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.awaiting_snapshot: dict[int, list[dict]] = {}
         # Per conversation, the (message, seq) of the last snapshot from another process.
         self.snapshot_floor: dict[int, tuple[int, int]] = {}
+        self.attach_timers: dict[int, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task] = set()
         self.counted = True
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
             self.counted = False
+            for conversation in list(self.attach_timers):
+                self._cancel_timer(conversation)
+            for task in self.tasks:
+                task.cancel()
             self.runtime.remove_socket(self.user.pk)
             await self.runtime.unwatch_all(self, self.following)
             self.following.clear()
@@ -109,6 +120,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error(bad.code, bad.message, bad.frame or frame, **bad.extra)
         except ReplyRefused as refused:
             await self.send_error(refused.code, refused.message, frame, **refused.extra)
+        except Exception:
+            # A fault of ours (the database away, say) answers this frame; the socket lives on.
+            log.exception("a %s frame failed", frame.get("type", "malformed"))
+            await self.send_error("internal_error", "Something went wrong on the server. Try again.", frame)
 
     def _parse(self, text_data: str | None) -> dict:
         if text_data is None:
@@ -160,16 +175,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._check_owner(conversation, frame)
         self.following.add(conversation)
         # Until another process answers, its deltas wait here, so that none is lost or doubled.
-        self.awaiting_snapshot[conversation] = []
+        self.awaiting_snapshot.setdefault(conversation, [])
+        await self._request_snapshot(conversation)
+
+    async def _request_snapshot(self, conversation: int) -> None:
         snapshot = await self.runtime.attach(conversation, self)
         if snapshot is not None:
             self.awaiting_snapshot.pop(conversation, None)
             await self.send_json(snapshot)
+            return
+        self._cancel_timer(conversation)
+        self.attach_timers[conversation] = asyncio.get_running_loop().call_later(
+            settings.TOKENOFF_ATTACH_TIMEOUT, self._start_owner_silent, conversation
+        )
+
+    def _start_owner_silent(self, conversation: int) -> None:
+        task = asyncio.ensure_future(self._owner_silent(conversation))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _cancel_timer(self, conversation: int) -> None:
+        timer = self.attach_timers.pop(conversation, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _owner_silent(self, conversation: int) -> None:
+        """No snapshot from the reply's process in time: end the reply if that process is gone."""
+        self.attach_timers.pop(conversation, None)
+        if conversation not in self.awaiting_snapshot:
+            return
+        if await self.runtime.orphaned(conversation):
+            if self.awaiting_snapshot.pop(conversation, None) is not None:
+                await self.send_json(replies.idle_snapshot(conversation))
         else:
-            asyncio.get_running_loop().call_later(
-                settings.TOKENOFF_ATTACH_TIMEOUT,
-                lambda: asyncio.ensure_future(self._attach_timed_out(conversation)),
-            )
+            await self._request_snapshot(conversation)  # alive but slow: ask again
 
     async def _check_owner(self, conversation: int, frame: dict) -> None:
         if not await replies.owns(self.user, conversation):
@@ -195,16 +234,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         waiting = self.awaiting_snapshot.pop(snapshot["conversation"], None)
         if waiting is None:
             return  # too late: the attach already timed out
+        self._cancel_timer(snapshot["conversation"])
         await self.send_json(snapshot)
         floor = (snapshot["message"] or 0, snapshot["seq"])
         self.snapshot_floor[snapshot["conversation"]] = floor
         for event in waiting:
             delta = event.get("delta")
-            if not delta or tuple(delta) > floor:
+            # After an idle snapshot the reply had ended: its buffered deltas would only repeat it.
+            if not delta or (snapshot["streaming"] and tuple(delta) > floor):
                 await self.send_frame(event["text"])
-
-    async def _attach_timed_out(self, conversation: int) -> None:
-        if self.awaiting_snapshot.pop(conversation, None) is None:
-            return
-        await self.runtime.orphaned(conversation)
-        await self.send_json(replies.idle_snapshot(conversation))

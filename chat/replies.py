@@ -159,13 +159,13 @@ def save_checkpoint(message_id: int, content: str, seq: int) -> None:
 
 
 @database_sync_to_async
-def save_final(begun: Begun, fields: dict) -> None:
-    """The reply's last save, and its spending counted: tokens from the upstream, or estimated."""
+def save_final(begun: Begun, fields: dict) -> bool:
+    """The reply's last save, and its spending counted; False when it had already been ended."""
     now = timezone.now()
     counted = usage.from_upstream(fields.get("usage"), begun.history, fields["content"])
     cost = usage.cost_of(counted, begun.chat_model.input_price, begun.chat_model.output_price)
     with transaction.atomic():
-        Message.objects.filter(pk=begun.reply.pk).update(
+        updated = Message.objects.filter(pk=begun.reply.pk, status=Message.Status.STREAMING).update(
             status=Message.Status.DONE,
             worker="",
             heartbeat=None,
@@ -175,9 +175,25 @@ def save_final(begun: Begun, fields: dict) -> None:
             cost=cost,
             **{**fields, "usage": counted.as_json()},
         )
+        if not updated:
+            return False
         Conversation.objects.filter(pk=begun.conversation.pk).update(updated=now)
         usage.record(begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now)
     fields["usage"] = counted.as_json()
+    return True
+
+
+@database_sync_to_async
+def save_fallback(message_id: int, fields: dict) -> bool:
+    """The least a failed reply needs: ended, with the text as far as the database takes it."""
+    ended = {"status": Message.Status.DONE, "worker": "", "heartbeat": None, "finish_reason": ERROR}
+    ended["error_code"] = fields.get("error_code", "upstream_error")
+    streaming = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING)
+    try:
+        return bool(streaming.update(**ended, content=fields["content"].replace("\x00", "")))
+    except Exception:
+        log.exception("reply %s: even the fallback save failed; ending it without its text", message_id)
+        return bool(streaming.update(**ended))
 
 
 @database_sync_to_async
@@ -194,12 +210,29 @@ def streaming_message(conversation_id: int) -> Message | None:
 
 def interrupt(queryset) -> list[Message]:
     """End replies whose process is gone: their text so far is kept."""
-    ended = list(queryset.filter(status=Message.Status.STREAMING))
-    for message in ended:
-        Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
-            status=Message.Status.DONE, finish_reason=INTERRUPTED, worker="", heartbeat=None
+    ended = []
+    for message in queryset.filter(status=Message.Status.STREAMING).select_related("conversation"):
+        # The upstream's count died with the process: estimate it, so that budgets still see it.
+        counted = usage.estimate(message.conversation.history(), message.content)
+        with transaction.atomic():
+            if not Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
+                status=Message.Status.DONE,
+                finish_reason=INTERRUPTED,
+                worker="",
+                heartbeat=None,
+                usage=counted.as_json(),
+                usage_estimated=True,
+                prompt_tokens=counted.prompt_tokens,
+                completion_tokens=counted.completion_tokens,
+            ):
+                continue  # ended meanwhile by its own process
+            usage.record(message.conversation.owner_id, message.via_team_key, counted, None, timezone.now())
+        message.status, message.finish_reason, message.usage = (
+            Message.Status.DONE,
+            INTERRUPTED,
+            counted.as_json(),
         )
-        message.status, message.finish_reason = Message.Status.DONE, INTERRUPTED
+        ended.append(message)
     return ended
 
 
@@ -307,7 +340,10 @@ class Reply:
         finally:
             self.finished = True
             self.wake.set()
-            await pump
+            # A pump that failed (a dead channel layer) must not keep the reply from ending.
+            (pump_failure,) = await asyncio.gather(pump, return_exceptions=True)
+            if isinstance(pump_failure, Exception):
+                log.error("reply %s: sending deltas failed: %r", self.message_id, pump_failure)
         if error is not None:
             fields.update(finish_reason=ERROR, error_code=error.code)
         await self._finish(fields, error)
@@ -345,9 +381,17 @@ class Reply:
     async def _finish(self, fields: dict, error: upstream.UpstreamError | None) -> None:
         fields.update(content="".join(self.sent), last_seq=self.seq)
         try:
-            await save_final(self.begun, fields)
+            saved = await save_final(self.begun, fields)
+        except Exception:
+            # Whatever the upstream sent that the database refused, the reply still ends, keeping its text.
+            log.exception("final save of reply %s failed", self.message_id)
+            error = error or upstream.UpstreamError("upstream_error", "The reply could not be saved in full.")
+            fields.update(finish_reason=ERROR, error_code=error.code, usage=None)
+            saved = await save_fallback(self.message_id, fields)
         finally:
             self.runtime.forget(self)
+        if not saved:
+            return  # someone else ended it (as interrupted) and sent its done already
         if error is not None:
             await self.runtime.publish(
                 self.conversation_id,
@@ -425,8 +469,13 @@ class Runtime:
     def _spawn(self, coroutine) -> asyncio.Task:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._task_ended)
         return task
+
+    def _task_ended(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
 
     async def recover(self) -> None:
         for message in await interrupt_orphans(_live_workers(), self.shared):
@@ -478,16 +527,17 @@ class Runtime:
             except Exception:  # a socket that went away must not stop the reply
                 log.debug("dropping a frame for a closed socket", exc_info=True)
         if self.shared:
-            await self.layer.group_send(
-                group_name(conversation_id),
-                {
-                    "type": "chat.frame",
-                    "text": text,
-                    "origin": self.worker,
-                    "conversation": conversation_id,
-                    "delta": delta,
-                },
-            )
+            event = {
+                "type": "chat.frame",
+                "text": text,
+                "origin": self.worker,
+                "conversation": conversation_id,
+                "delta": delta,
+            }
+            try:
+                await self.layer.group_send(group_name(conversation_id), event)
+            except Exception:  # Redis away for a moment: other processes miss a frame, the reply goes on
+                log.warning("could not send a frame to other processes", exc_info=True)
 
     # Replies -----------------------------------------------------------------------------------
 
@@ -551,9 +601,13 @@ class Runtime:
         if reply is not None:
             return reply.snapshot()
         message = await streaming_message(conversation_id)
-        if message is None:
+        reply = self.replies.get(conversation_id)
+        if reply is not None:  # it started while we looked: this socket already follows it
+            return reply.snapshot()
+        if message is None or message.worker == self.worker:
+            # Nothing in flight, or a reply of ours that is starting right now: its `started` follows.
             return idle_snapshot(conversation_id)
-        if self.shared and message.worker != self.worker:
+        if self.shared:
             request = {
                 "type": "reply.attach",
                 "conversation": conversation_id,
@@ -562,8 +616,8 @@ class Runtime:
             if await self._ask(message.worker, request):
                 return None
         # Streaming in the database but running nowhere: its process died.
-        await interrupt_message(message.pk, message.worker)
-        await self.publish(conversation_id, encode(done_frame(message, INTERRUPTED)))
+        for ended in await interrupt_message(message.pk, message.worker):
+            await self.publish(conversation_id, encode(done_frame(ended)))
         return idle_snapshot(conversation_id)
 
     async def _ask(self, worker: str, request: dict) -> bool:
@@ -574,23 +628,39 @@ class Runtime:
             return False
         return True
 
-    async def orphaned(self, conversation_id: int) -> None:
-        """An attach got no answer from the reply's process in time: that process is gone."""
+    async def orphaned(self, conversation_id: int) -> bool:
+        """An attach got no answer in time: end the reply if its process has stopped beating.
+
+        False when the owner still renews its heartbeat: it is alive, only slow, and is asked again.
+        """
         message = await streaming_message(conversation_id)
-        if message is not None:
-            for ended in await interrupt_message(message.pk, message.worker):
-                await self.publish(conversation_id, encode(done_frame(ended)))
+        if message is None:
+            return True
+        alive_since = timezone.now() - timezone.timedelta(seconds=2 * settings.TOKENOFF_HEARTBEAT_SECONDS)
+        if message.heartbeat is not None and message.heartbeat > alive_since:
+            return False
+        for ended in await interrupt_message(message.pk, message.worker):
+            await self.publish(conversation_id, encode(done_frame(ended)))
+        return True
 
     async def _listen(self) -> None:
         """Requests from other processes about the replies running here."""
         while True:
-            request = await self.layer.receive(self.worker)
-            reply = self.replies.get(request.get("conversation"))
-            if request.get("type") == "reply.stop" and reply is not None:
-                reply.stop()
-            elif request.get("type") == "reply.attach":
-                snapshot = reply.snapshot() if reply else idle_snapshot(request.get("conversation"))
-                await self.layer.send(request["reply_to"], {"type": "chat.snapshot", "snapshot": snapshot})
+            try:
+                request = await self.layer.receive(self.worker)
+                reply = self.replies.get(request.get("conversation"))
+                if request.get("type") == "reply.stop" and reply is not None:
+                    reply.stop()
+                elif request.get("type") == "reply.attach":
+                    snapshot = reply.snapshot() if reply else idle_snapshot(request.get("conversation"))
+                    await self.layer.send(
+                        request["reply_to"], {"type": "chat.snapshot", "snapshot": snapshot}
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one failed request must not deafen the process to all later ones
+                log.warning("a request from another process failed", exc_info=True)
+                await asyncio.sleep(0.5)
 
     async def _beat(self) -> None:
         """While replies run here, say so every few seconds, and sweep up dead processes' replies."""

@@ -144,8 +144,10 @@ class ReplyStream:
             raise UpstreamError("upstream_error", "TokenOff sent a line that is not a reply chunk.") from None
         if not isinstance(chunk, dict) or "error" in chunk:
             raise UpstreamError("upstream_error", "TokenOff reported an error in the middle of the reply.")
-        self.served_model = chunk.get("model") or self.served_model
-        if chunk.get("usage"):
+        model = chunk.get("model")
+        if isinstance(model, str) and model:
+            self.served_model = model[:100]  # what the database keeps; the upstream may say anything
+        if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
         pieces = []
         for choice in chunk.get("choices") or ():
@@ -153,9 +155,9 @@ class ReplyStream:
             text = delta.get("content")
             # Only text content is relayed: tool calls, refusals and anything else stay out.
             if isinstance(text, str) and text:
-                pieces.append(text)
+                pieces.append(text.replace("\x00", ""))  # PostgreSQL text holds no NUL
             if choice.get("finish_reason"):
-                self.finish_reason = str(choice["finish_reason"])
+                self.finish_reason = str(choice["finish_reason"])[:32]
         return pieces
 
 

@@ -57,16 +57,26 @@ def estimate(history: list[dict], reply: str) -> Usage:
 
 def from_upstream(reported: dict | None, history: list[dict], reply: str) -> Usage:
     """The upstream's own count when it gave one, else an estimate marked as such."""
-    if not reported or not isinstance(reported.get("prompt_tokens"), int):
+    if not isinstance(reported, dict):
         return estimate(history, reply)
-    details = reported.get("completion_tokens_details") or {}
-    prompt_details = reported.get("prompt_tokens_details") or {}
+    prompt, completion = reported.get("prompt_tokens"), reported.get("completion_tokens")
+    if not _count(prompt) or not _count(completion):
+        return estimate(history, reply)
+    details = reported.get("completion_tokens_details")
+    prompt_details = reported.get("prompt_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
     return Usage(
-        prompt_tokens=reported["prompt_tokens"],
-        completion_tokens=int(reported.get("completion_tokens") or 0),
-        reasoning_tokens=details.get("reasoning_tokens"),
-        cached_tokens=prompt_details.get("cached_tokens"),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        reasoning_tokens=reasoning if _count(reasoning) else None,
+        cached_tokens=cached if _count(cached) else None,
     )
+
+
+def _count(value) -> bool:
+    """A token count the upstream may be believed on: a whole number, not negative, not absurd."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
 
 
 def cost_of(usage: Usage, input_price: Decimal | None, output_price: Decimal | None) -> Decimal | None:

@@ -17,7 +17,7 @@ LAYER_DB = "redis://127.0.0.1:6379/14"
 def redis_layer(settings):
     require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
     config = dict(settings.CHANNEL_LAYERS["default"].get("CONFIG", {}))
-    config.update(hosts=[LAYER_DB], prefix="tokenoff-test-layer")
+    config.update(hosts=[{"address": LAYER_DB, "socket_timeout": 30}], prefix="tokenoff-test-layer")
 
     def use(**extra):
         settings.CHANNEL_LAYERS = {

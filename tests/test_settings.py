@@ -50,3 +50,22 @@ def test_debug_is_off_unless_asked_for():
         DJANGO_SECRET_KEY="k" * 50, TOKENOFF_ENCRYPTION_KEYS="dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE="
     )
     assert shown["debug"] is False
+
+
+def test_redis_reads_wait_longer_than_the_channel_layers_blocking_pop():
+    # redis-py 8 gives up on a read after 5 s by default, as long as channels_redis's blocking pop:
+    # an idle socket's consumer would then crash now and then with "Timeout reading from Redis".
+    code = (
+        "import django; from django.conf import settings as s; django.setup();"
+        "from channels_redis.core import RedisChannelLayer;"
+        "host = s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0];"
+        "print(host['socket_timeout'] > RedisChannelLayer.brpop_timeout)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "tokenoff_site.settings",
+        "DJANGO_DEBUG": "1",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.stdout.strip() == "True", result.stderr

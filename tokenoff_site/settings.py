@@ -139,7 +139,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times reads out after 5 s by default, exactly as long as channels_redis's
+                # blocking pop waits: an idle socket's consumer would crash now and then. Wait longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
                 # Frames are coalesced, so a reply sends tens of messages a second at most.
                 "capacity": 500,
                 # A frame nobody read within 30 s is useless to a live chat: let Redis drop it, so no
