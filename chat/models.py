@@ -158,7 +158,12 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-updated", "-id"]
-        indexes = [models.Index(fields=["owner", "-updated", "-id"], name="conversation_sidebar")]
+        indexes = [
+            models.Index(fields=["owner", "-updated", "-id"], name="conversation_sidebar"),
+            # Review lists every conversation by last activity, and retention finds the old ones.
+            models.Index(fields=["-updated", "-id"], name="conversation_activity"),
+        ]
+        permissions = [("review_conversation", "Can review every user's conversations")]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"
@@ -225,3 +230,12 @@ class Message(models.Model):
             "usage": self.usage,
             "created": self.created.isoformat(),
         }
+
+
+# Models kept in their own modules (review, audit, feedback), imported here so Django registers them.
+from chat.audit import AuditEntry  # noqa: E402
+from chat.feedback import Feedback  # noqa: E402
+from chat.flags import Flag  # noqa: E402
+from chat.review_policy import ReviewNotice  # noqa: E402
+
+__all__ = ["ApiKey", "AuditEntry", "ChatModel", "Conversation", "Feedback", "Flag", "Message", "ReviewNotice"]

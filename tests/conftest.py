@@ -119,3 +119,19 @@ def postgres_and_redis():
     require(reachable("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 (trust auth for postgres)")
     require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
     return POSTGRES_URL, REDIS_URL
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """Staff, but without the review permission."""
+    return django_user_model.objects.create_user("sam", password="sam-password-1", is_staff=True)
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    """A member of the Reviewers group that migration 0005 creates."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("rita", password="rita-password-1")
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
