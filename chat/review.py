@@ -26,7 +26,7 @@ from chat.feedback import Feedback
 from chat.flags import Flag
 from chat.models import Conversation, Message
 from chat.review_policy import can_review, review_enabled
-from chat.review_search import Cursor, ReviewFilters, matching, page_of, snippets
+from chat.review_search import Cursor, Page, ReviewFilters, TooSlow, matching, page_of, snippets, time_limit
 
 Action = AuditEntry.Action
 PAGE_LINKS = ("after", "before")
@@ -127,24 +127,23 @@ def _nav(request: HttpRequest, current: str) -> dict:
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
     form = ReviewFilters(request.GET)
-    page, found = None, {}
+    page, found, too_slow = None, {}, False
     if form.is_valid():
         data = form.cleaned_data
-        conversations = matching(data)
-        before = Cursor.parse(request.GET.get("before"))
-        page = page_of(conversations, after=Cursor.parse(request.GET.get("after")), before=before)
-        if before and not page.conversations:
-            page = page_of(conversations)  # the rows ahead of that link are gone: start again
-        ids = [c.pk for c in page.conversations]
-        found = snippets(ids, data["q"])
+        try:
+            page, found = _find(request, data)
+        except TooSlow:
+            too_slow = True
         if data["q"] and not request.GET.get("after") and not request.GET.get("before"):
             audit.record(request.user, Action.SEARCH, detail=_list_query(request.GET))
     rows = [{"conversation": c, "snippet": found.get(c.pk, [])} for c in page.conversations] if page else []
     context = {
         "form": form,
         "page": page,
+        "too_slow": too_slow,
         "rows": rows,
-        "model_names": form.model_names(),
+        "user_options": form.user_options(),
+        "model_options": form.model_options(),
         "shortcuts": _shortcuts(request.GET),
         "filter_query": _list_query(request.GET),
         "here": request.get_full_path(),
@@ -154,6 +153,17 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         **_nav(request, "list"),
     }
     return render(request, "review/list.html", context)
+
+
+def _find(request: HttpRequest, data: dict) -> tuple[Page, dict]:
+    """The page of conversations the filters select, and their search snippets, in bounded time."""
+    conversations = matching(data)
+    before = Cursor.parse(request.GET.get("before"))
+    with time_limit():
+        page = page_of(conversations, after=Cursor.parse(request.GET.get("after")), before=before)
+        if before and not page.conversations:
+            page = page_of(conversations)  # the rows ahead of that link are gone: start again
+        return page, snippets([c.pk for c in page.conversations], data["q"])
 
 
 def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm, status: int = 200):

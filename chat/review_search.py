@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
 from chat.feedback import Feedback
 from chat.flags import Flag
@@ -35,6 +38,29 @@ OUTCOMES = [
 FEEDBACK = [("any", "Any feedback"), ("down", "Thumbs down"), ("up", "Thumbs up")]
 FAILED = ["error", "interrupted"]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class TooSlow(Exception):
+    """The list query ran past TOKENOFF_REVIEW_QUERY_SECONDS and was cancelled."""
+
+
+@contextmanager
+def time_limit(using: str = "default") -> Iterator[None]:
+    """On PostgreSQL, cancel the queries inside after TOKENOFF_REVIEW_QUERY_SECONDS (TooSlow)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    try:
+        with transaction.atomic(using=using):
+            with connection.cursor() as cursor:
+                milliseconds = int(settings.TOKENOFF_REVIEW_QUERY_SECONDS * 1000)
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
+            yield
+    except OperationalError as error:
+        if isinstance(error.__cause__, QueryCanceled):
+            raise TooSlow from error
+        raise
 
 
 class ReviewFilters(forms.Form):
@@ -60,11 +86,17 @@ class ReviewFilters(forms.Form):
             raise forms.ValidationError("The date range ends before it starts.")
         return data
 
-    def model_names(self) -> list[str]:
+    def user_options(self) -> list[tuple[str, str]]:
+        names = self.fields["user"].queryset.values_list(get_user_model().USERNAME_FIELD, flat=True)
+        return [("", "Everyone"), *((name, name) for name in names)]
+
+    def model_options(self) -> list[tuple[str, str]]:
         """The catalogue's names, plus the asked-for one when the catalogue no longer has it."""
         names = list(ChatModel.objects.values_list("name", flat=True))
         current = (self.data.get("model") or "").strip()
-        return names if not current or current in names else [current, *names]
+        if current and current not in names:
+            names.insert(0, current)
+        return [("", "Any model"), *((name, name) for name in names)]
 
 
 def _day_start(day: dt.date) -> dt.datetime:

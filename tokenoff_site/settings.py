@@ -223,3 +223,6 @@ TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their fir
 TOKENOFF_MAX_CONNECTIONS = 1000  # upstream HTTP pool: hundreds of concurrent streams per process
 TOKENOFF_REVIEW_PAGE_SIZE = 50  # conversations per review page (keyset pages: any depth costs the same)
 TOKENOFF_REVIEW_EXPORT_LIMIT = 500  # conversations in one review export, built in memory
+# A review list query slower than this is cancelled (PostgreSQL) and the reviewer asked to narrow it:
+# a search for a word in most messages, or only "-word", must not hold a database connection for long.
+TOKENOFF_REVIEW_QUERY_SECONDS = 5.0

@@ -9,6 +9,8 @@ from tests import review_data
 
 REVIEWER = ("rita", "rita-live-password-1")
 STAFF = ("sam", "sam-live-password-1")
+PLAIN = ("carol", "carol-live-password-1")
+SUPERUSER = ("ada", "ada-live-password-1")
 HOSTILE = (
     '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> '
     '<svg onload="window.__pwned = 3"><circle r=5></circle></svg> [click](javascript:window.__pwned=4) '
@@ -23,7 +25,8 @@ def seed() -> None:
     reviewer = User.objects.create_user(REVIEWER[0], password=REVIEWER[1])
     reviewer.groups.add(Group.objects.get(name="Reviewers"))
     User.objects.create_user(STAFF[0], password=STAFF[1], is_staff=True)
-    carol = User.objects.create_user("carol", password="carol-live-password-1")
+    User.objects.create_superuser(SUPERUSER[0], password=SUPERUSER[1])
+    carol = User.objects.create_user(PLAIN[0], password=PLAIN[1])
     dave = User.objects.create_user("dave", password="dave-live-password-1")
     yesterday = review_data.yesterday_noon()
     review_data.conversation(
