@@ -47,7 +47,7 @@ def seed() -> None:
     )
     review_data.conversation(
         dave,
-        HOSTILE,
+        HOSTILE[:200],  # a title holds 200 characters
         question=HOSTILE,
         answer=HOSTILE,
         model="gpt-4o",

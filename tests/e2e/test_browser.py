@@ -42,6 +42,8 @@ def page(browser, live, fake_server):
 
 
 def send(page, text: str) -> None:
+    # As a person would: once the page is connected (with Redis the handshake takes a moment longer).
+    page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
     page.fill("textarea[name=content]", text)
     page.press("textarea[name=content]", "Enter")
 
