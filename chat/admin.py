@@ -56,3 +56,6 @@ class ChatModelAdmin(admin.ModelAdmin):
     list_editable = ["enabled", "sort_order"]
     list_filter = ["enabled", "is_reasoning"]
     search_fields = ["name", "label"]
+
+
+from chat import admin_review  # noqa: E402, F401  (review registers its own models)

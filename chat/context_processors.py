@@ -3,4 +3,4 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict:
-    return {"demo": settings.TOKENOFF_DEMO}
+    return {"demo": settings.TOKENOFF_DEMO, "review_enabled": settings.TOKENOFF_REVIEW_ENABLED}

@@ -16,11 +16,13 @@ def as_json(conversation: Conversation, messages: list[Message]) -> dict:
     }
 
 
-def as_markdown(conversation: Conversation, messages: list[Message]) -> str:
+def as_markdown(conversation: Conversation, messages: list[Message], owner: str = "") -> str:
+    """The conversation as Markdown; owner names whose it is (review exports hold several people's)."""
+    by = f" by {owner}" if owner else ""
     lines = [
         f"# {conversation.title or 'Conversation'}",
         "",
-        f"_Started {conversation.created:%Y-%m-%d %H:%M} UTC_",
+        f"_Started {conversation.created:%Y-%m-%d %H:%M} UTC{by}_",
         "",
     ]
     for message in messages:

@@ -165,7 +165,12 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-updated", "-id"]
-        indexes = [models.Index(fields=["owner", "-updated", "-id"], name="conversation_sidebar")]
+        indexes = [
+            models.Index(fields=["owner", "-updated", "-id"], name="conversation_sidebar"),
+            # Review lists every conversation by last activity, and retention finds the old ones.
+            models.Index(fields=["-updated", "-id"], name="conversation_activity"),
+        ]
+        permissions = [("review_conversation", "Can review every user's conversations")]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"
@@ -241,6 +246,21 @@ class Message(models.Model):
 
 
 # Models kept in their own modules, imported here so that Django registers them.
+from chat.audit import AuditEntry  # noqa: E402
 from chat.budgets import Budget, Spend  # noqa: E402
+from chat.feedback import Feedback  # noqa: E402
+from chat.flags import Flag  # noqa: E402
+from chat.review_policy import ReviewNotice  # noqa: E402
 
-__all__ = ["ApiKey", "Budget", "ChatModel", "Conversation", "Message", "Spend"]
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Budget",
+    "ChatModel",
+    "Conversation",
+    "Feedback",
+    "Flag",
+    "Message",
+    "ReviewNotice",
+    "Spend",
+]

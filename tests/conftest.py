@@ -7,6 +7,7 @@ import inspect
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.contrib.auth import get_user_model
 from django.db import connections
 
@@ -92,6 +93,12 @@ async def _clean_loop():
     yield
     await replies.shutdown()
     await upstream.aclose()
+    # A served process has one loop and one channel layer; tests make a loop each. channels_redis
+    # keeps per-channel asyncio locks that a closed loop can leave held, so the next test gets a
+    # fresh layer instead of inheriting them ("Lock is bound to a different event loop").
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is not None and hasattr(layer, "close_pools"):
+        await layer.close_pools()
     # The reply tasks' database connections live in asgiref's sync thread: close them there, so
     # that PostgreSQL can drop the test database at the end.
     await sync_to_async(connections.close_all)()
@@ -127,3 +134,19 @@ def postgres_and_redis():
     require(reachable("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 (trust auth for postgres)")
     require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
     return POSTGRES_URL, REDIS_URL
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """Staff, but without the review permission."""
+    return django_user_model.objects.create_user("sam", password="sam-password-1", is_staff=True)
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    """A member of the Reviewers group that migration 0005 creates."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("rita", password="rita-password-1")
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user

@@ -24,6 +24,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # Development-only secrets: published here on purpose, so they are refused whenever DEBUG is off.
@@ -57,6 +67,14 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 TOKENOFF_BASE_URL = env_str("TOKENOFF_BASE_URL", "https://tokenoff.com/api/v1")
 # Demo mode (quickstart --demo): the upstream is chat/fake_upstream.py and no key is needed.
 TOKENOFF_DEMO = env_bool("TOKENOFF_DEMO", False)
+# Conversation review (/review/, for the Reviewers group): on by default, and while it is on the
+# chat page says so. Off: the review pages answer 404 and the notice goes away.
+TOKENOFF_REVIEW_ENABLED = env_bool("TOKENOFF_REVIEW", True)
+# Retention: purge_conversations removes conversations idle longer than this (flagged ones stay).
+# 0 keeps everything.
+TOKENOFF_RETENTION_DAYS = env_int("TOKENOFF_RETENTION_DAYS", 0)
+if TOKENOFF_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("TOKENOFF_RETENTION_DAYS cannot be negative (0 keeps everything).")
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
@@ -270,3 +288,8 @@ TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their fir
 TOKENOFF_MAX_CONNECTIONS = 1000  # upstream HTTP pool: hundreds of concurrent streams per process
 TOKENOFF_MAX_SOCKETS_PER_USER = 20  # open WebSockets of one user on one process
 TOKENOFF_SENDS_PER_MINUTE = 20  # messages one user may send in a minute (rate_limited above)
+TOKENOFF_REVIEW_PAGE_SIZE = 50  # conversations per review page (keyset pages: any depth costs the same)
+TOKENOFF_REVIEW_EXPORT_LIMIT = 500  # conversations in one review export, built in memory
+# A review list query slower than this is cancelled (PostgreSQL) and the reviewer asked to narrow it:
+# a search for a word in most messages, or only "-word", must not hold a database connection for long.
+TOKENOFF_REVIEW_QUERY_SECONDS = 5.0

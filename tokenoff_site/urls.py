@@ -8,5 +8,6 @@ admin.site.site_url = "/"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("review/", include("chat.review_urls")),
     path("", include("chat.urls")),
 ]

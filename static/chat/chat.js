@@ -698,22 +698,7 @@
   const backdrop = $("#sidebar-backdrop");
   if (backdrop) backdrop.addEventListener("click", closeSidebar);
 
-  messageList.addEventListener("click", (event) => {
-    const button = event.target.closest('[data-action="copy"]');
-    if (!button) return;
-    const block = button.closest(".code-block");
-    const code = block && block.querySelector("pre code, pre");
-    if (!code) return;
-    Render.copyText(code.textContent).then((ok) => {
-      button.classList.toggle("is-copied", ok);
-      button.classList.toggle("is-failed", !ok);
-      button.setAttribute("aria-label", ok ? "Copied" : "Copy failed");
-      setTimeout(() => {
-        button.classList.remove("is-copied", "is-failed");
-        button.setAttribute("aria-label", "Copy code");
-      }, 1500);
-    });
-  });
+  Render.bindCopyButtons(messageList);
 
   // The page for a pushed URL is the server's: going back or forward loads it.
   window.addEventListener("popstate", () => { location.reload(); });

@@ -184,9 +184,30 @@
     return Promise.resolve(fallbackCopy(text));
   }
 
+  /** Makes the Copy buttons of the code blocks under root work (one delegated listener). */
+  function bindCopyButtons(root) {
+    root.addEventListener("click", function (event) {
+      const button = event.target.closest('[data-action="copy"]');
+      if (!button) return;
+      const block = button.closest(".code-block");
+      const code = block && block.querySelector("pre code, pre");
+      if (!code) return;
+      copyText(code.textContent).then(function (ok) {
+        button.classList.toggle("is-copied", ok);
+        button.classList.toggle("is-failed", !ok);
+        button.setAttribute("aria-label", ok ? "Copied" : "Copy failed");
+        setTimeout(function () {
+          button.classList.remove("is-copied", "is-failed");
+          button.setAttribute("aria-label", "Copy code");
+        }, 1500);
+      });
+    });
+  }
+
   window.TokenOffRender = Object.freeze({
     renderMarkdown: renderMarkdown,
     toSafeHtml: toSafeHtml,
     copyText: copyText,
+    bindCopyButtons: bindCopyButtons,
   });
 })();

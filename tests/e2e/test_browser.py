@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
 from tests.e2e.conftest import USERS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE = (
     '[fake:echo] <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> '
@@ -25,28 +22,6 @@ HOSTILE = (
 
 def words(n: int) -> str:
     return " ".join(f"word{i}" for i in range(1, n + 1))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(Path(CHROMIUM).exists(), "needs Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
@@ -69,6 +44,8 @@ def page(browser, live, fake_server):
 
 
 def send(page, text: str) -> None:
+    # As a person would: once the page is connected (with Redis the handshake takes a moment longer).
+    page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
     page.fill("textarea[name=content]", text)
     page.press("textarea[name=content]", "Enter")
 

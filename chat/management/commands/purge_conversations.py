@@ -1,0 +1,43 @@
+"""Remove conversations idle longer than the retention period (flagged ones stay); a dry run unless --yes."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from chat import retention
+
+
+class Command(BaseCommand):
+    help = (
+        "Deletes conversations whose last activity is older than TOKENOFF_RETENTION_DAYS (or --days), "
+        "keeping flagged ones. Without --yes it only says what it would delete."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, help="Override TOKENOFF_RETENTION_DAYS for this run.")
+        parser.add_argument("--yes", action="store_true", help="Really delete (otherwise a dry run).")
+
+    def handle(self, *args, days=None, yes=False, **options):
+        if days is None:
+            days = settings.TOKENOFF_RETENTION_DAYS
+            if days == 0:
+                self.stdout.write(
+                    "Retention is off (TOKENOFF_RETENTION_DAYS is 0): nothing is purged. "
+                    "Pass --days N to purge conversations idle for N days anyway."
+                )
+                return
+        if days < 1:
+            raise CommandError("--days must be at least 1.")
+        cutoff = retention.cutoff_for(days)
+        found = retention.plan(cutoff)
+        when = f"{cutoff:%Y-%m-%d %H:%M} UTC"
+        kept = f" {found.kept_flagged:,} flagged one(s) are kept." if found.kept_flagged else ""
+        if not yes:
+            self.stdout.write(
+                f"Dry run: {found.conversations:,} conversation(s) ({found.messages:,} messages) were last "
+                f"active before {when} and would be deleted.{kept} Run again with --yes to delete them."
+            )
+            return
+        deleted = retention.purge(cutoff, days)
+        self.stdout.write(
+            self.style.SUCCESS(f"Deleted {deleted:,} conversation(s) last active before {when}.{kept}")
+        )

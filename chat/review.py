@@ -1,0 +1,277 @@
+"""Conversation review for holders of chat.review_conversation: list, transcript, flags, export; audited."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import audit, review_exports
+from chat.audit import AuditEntry
+from chat.feedback import Feedback
+from chat.flags import Flag
+from chat.models import Conversation, Message
+from chat.review_policy import can_review, review_enabled
+from chat.review_search import Cursor, Page, ReviewFilters, TooSlow, matching, page_of, snippets, time_limit
+
+Action = AuditEntry.Action
+PAGE_LINKS = ("after", "before")
+FLAGS_PER_PAGE = 50
+
+
+class FlagForm(forms.ModelForm):
+    class Meta:
+        model = Flag
+        fields = ["note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3, "placeholder": "Why does this need attention?"})}
+
+
+def reviewer_required(view):
+    """Only holders of the permission get past; nobody else learns whether a conversation exists."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not review_enabled():
+            raise Http404("Review is off on this site.")
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not can_review(request.user):
+            return render(request, "review/denied.html", status=403)
+        return view(request, *args, **kwargs)
+
+    # Transcripts are other people's words: never kept by the browser or a proxy.
+    return never_cache(wrapped)
+
+
+def _list_query(params: QueryDict, **changes: str | None) -> str:
+    """The list's query string with some filters changed (None removes one), page links dropped."""
+    query = params.copy()
+    for key in PAGE_LINKS:
+        query.pop(key, None)
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value:
+            query[key] = value
+    return query.urlencode()
+
+
+def _back_query(request: HttpRequest) -> str:
+    """The list position to return to, re-encoded so that only a query string comes through."""
+    return QueryDict(request.GET.get("back", "")).urlencode()
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def _shortcuts(params: QueryDict) -> list[dict]:
+    """One-click filters: a date range, thumbs down, failures, flags; a second click clears one."""
+    today = timezone.localdate()
+    ranges = [
+        ("Today", today, today),
+        ("Yesterday", today - timezone.timedelta(days=1), today - timezone.timedelta(days=1)),
+        ("Last 7 days", today - timezone.timedelta(days=6), today),
+        ("Last 30 days", today - timezone.timedelta(days=29), today),
+    ]
+    chips = []
+    for label, since, until in ranges:
+        active = params.get("since") == since.isoformat() and params.get("until") == until.isoformat()
+        query = _list_query(
+            params, since=None if active else since.isoformat(), until=None if active else until.isoformat()
+        )
+        chips.append({"label": label, "query": query, "active": active, "group": "date"})
+    for label, key, value in [
+        ("Thumbs down", "feedback", "down"),
+        ("Errors", "outcome", "error"),
+        ("Flagged", "flagged", "on"),
+    ]:
+        active = params.get(key) == value
+        chips.append(
+            {
+                "label": label,
+                "query": _list_query(params, **{key: None if active else value}),
+                "active": active,
+                "group": key,
+            }
+        )
+    return chips
+
+
+def _nav(request: HttpRequest, current: str) -> dict:
+    user = request.user
+    return {
+        "review_section": current,
+        "open_flags": Flag.objects.open().count(),
+        "can_read_trail": user.is_staff and user.has_perm("chat.view_auditentry"),
+    }
+
+
+@reviewer_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    form = ReviewFilters(request.GET)
+    page, found, too_slow = None, {}, False
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            page, found = _find(request, data)
+        except TooSlow:
+            too_slow = True
+        if data["q"] and not request.GET.get("after") and not request.GET.get("before"):
+            audit.record(request.user, Action.SEARCH, detail=_list_query(request.GET))
+    rows = [{"conversation": c, "snippet": found.get(c.pk, [])} for c in page.conversations] if page else []
+    context = {
+        "form": form,
+        "page": page,
+        "too_slow": too_slow,
+        "rows": rows,
+        "user_options": form.user_options(),
+        "model_options": form.model_options(),
+        "shortcuts": _shortcuts(request.GET),
+        "filter_query": _list_query(request.GET),
+        "here": request.get_full_path(),
+        "back": urlencode({"back": request.GET.urlencode()}),
+        "export_limit": settings.TOKENOFF_REVIEW_EXPORT_LIMIT,
+        "filtered": any(request.GET.get(name) for name in form.fields),
+        **_nav(request, "list"),
+    }
+    return render(request, "review/list.html", context)
+
+
+def _find(request: HttpRequest, data: dict) -> tuple[Page, dict]:
+    """The page of conversations the filters select, and their search snippets, in bounded time."""
+    conversations = matching(data)
+    before = Cursor.parse(request.GET.get("before"))
+    with time_limit():
+        page = page_of(conversations, after=Cursor.parse(request.GET.get("after")), before=before)
+        if before and not page.conversations:
+            page = page_of(conversations)  # the rows ahead of that link are gone: start again
+        return page, snippets([c.pk for c in page.conversations], data["q"])
+
+
+def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm, status: int = 200):
+    """Every showing of a transcript is an opening, and is recorded."""
+    audit.record(request.user, Action.VIEW, conversation)
+    chat_messages = list(
+        conversation.messages.order_by("id").prefetch_related(
+            Prefetch("feedback", queryset=Feedback.objects.order_by("id"))
+        )
+    )
+    back = _back_query(request)
+    context = {
+        "conversation": conversation,
+        "chat_messages": chat_messages,
+        "rendered": [
+            {"id": m.pk, "content": m.content} for m in chat_messages if m.role == Message.Role.ASSISTANT
+        ],
+        "flags": list(conversation.flags.select_related("created_by", "resolved_by")),
+        "flag_form": form,
+        "back_url": reverse("review:list") + (f"?{back}" if back else ""),
+        "here": request.get_full_path(),
+        "reviewing": True,
+        **_nav(request, "transcript"),
+    }
+    return render(request, "review/transcript.html", context, status=status)
+
+
+def _conversation(pk: int) -> Conversation:
+    return get_object_or_404(Conversation.objects.select_related("owner"), pk=pk)
+
+
+@reviewer_required
+@require_GET
+def transcript(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transcript(request, _conversation(pk), FlagForm())
+
+
+@reviewer_required
+@require_POST
+def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation(pk)
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        return _transcript(request, conversation, form, status=400)  # the note typed is kept
+    with transaction.atomic():
+        Flag.raise_on(conversation, request.user, form.cleaned_data["note"])
+        audit.record(request.user, Action.FLAG, conversation, detail=form.cleaned_data["note"])
+    messages.success(request, "Flagged. It is listed under Flagged until someone resolves it.")
+    return redirect(_safe_next(request, reverse("review:transcript", args=[pk])))
+
+
+@reviewer_required
+@require_POST
+def resolve_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = get_object_or_404(Flag.objects.select_related("conversation__owner"), pk=pk)
+    if flag.is_open:
+        with transaction.atomic():
+            flag.resolve(request.user)
+            detail = f"flag #{flag.pk}: {flag.note}"
+            audit.record(request.user, Action.RESOLVE, flag.conversation, detail=detail)
+        messages.success(request, "Flag resolved.")
+    return redirect(_safe_next(request, reverse("review:transcript", args=[flag.conversation_id])))
+
+
+@reviewer_required
+@require_GET
+def flag_list(request: HttpRequest) -> HttpResponse:
+    state = "resolved" if request.GET.get("state") == "resolved" else "open"
+    flags = Flag.objects.resolved() if state == "resolved" else Flag.objects.open()
+    flags = flags.select_related("conversation__owner", "created_by", "resolved_by")
+    page = Paginator(flags, FLAGS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"state": state, "flags": page, "here": request.get_full_path(), **_nav(request, "flags")}
+    return render(request, "review/flags.html", context)
+
+
+@reviewer_required
+@require_POST
+def export(request: HttpRequest) -> HttpResponse:
+    back = _safe_next(request, reverse("review:list"))
+    raw = request.POST.getlist("ids")
+    ids = sorted({int(value) for value in raw if value.isdigit()})
+    tampered = len(ids) != len(set(raw))
+    kind = request.POST.get("format")
+    limit = settings.TOKENOFF_REVIEW_EXPORT_LIMIT
+    if kind not in ("json", "md"):
+        messages.error(request, "Choose JSON or Markdown for the export.")
+    elif not ids or tampered:
+        messages.error(request, "Tick the conversations to export first.")
+    elif len(ids) > limit:
+        messages.error(request, f"One export holds at most {limit:,} conversations, not {len(ids):,}.")
+    else:
+        loaded = review_exports.load(ids)
+        if loaded:
+            return _export_response(request, loaded, kind)
+        messages.error(request, "Those conversations no longer exist.")
+    return redirect(back)
+
+
+def _export_response(request: HttpRequest, loaded: list, kind: str) -> HttpResponse:
+    conversations = [conversation for conversation, _ in loaded]
+    detail = f"{kind}, {len(loaded)} conversation(s)"
+    audit.record_many(request.user, Action.EXPORT, conversations, detail=detail)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    if kind == "json":
+        body = review_exports.as_json(loaded, request.user.get_username())
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="review-export-{stamp}.json"'
+    else:
+        response = HttpResponse(review_exports.as_markdown_zip(loaded), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="review-export-{stamp}.zip"'
+    return response
