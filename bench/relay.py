@@ -1,0 +1,421 @@
+"""The relay benchmark: the site passing the fake upstream's tokens to C WebSocket clients at once,
+beside clients that read the same streams straight from the upstream, in the same run.
+
+    python -m bench.relay                      # the whole table, daphne and uvicorn (about 5 minutes)
+    python -m bench.relay --streams 100 --servers daphne
+
+Everything runs on 127.0.0.1: the fake upstream, the server and the clients, each in a process of
+its own; every stream is bounded in chunks and every wait in time. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import orjson
+import psutil
+
+from bench import data
+from bench.receivers import message
+from bench.server import ROOT, Server, free_port
+
+WARMUP_STREAMS = 10
+ENCRYPTION_KEY = "YmVuY2htYXJrLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="  # the benchmark's own, test-only
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Fake:
+    """chat/fake_upstream.py in a process of its own, so that its CPU is nobody else's."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._log = open(log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "chat.fake_upstream", "--port", str(self.port), "--delay", "0"],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                import socket
+
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the fake upstream did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self._log.close()
+
+
+def direct(kind: str, fake: Fake, streams: int, chunks: int, delay: float, ramp: float) -> dict:
+    """One of bench/receivers.py's clients over the same streams, in its own process."""
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.receivers",
+            kind,
+            fake.base_url,
+            *map(str, (streams, chunks, delay, ramp)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return orjson.loads(output.stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# The site's side: sockets that send and read the protocol's frames.
+
+
+class SiteRound:
+    """What C sockets saw of one round of replies."""
+
+    def __init__(self) -> None:
+        self.ttft: list[float] = []
+        self.lag: list[float] = []
+        self.chunks = 0
+        self.frames = 0
+        self.errors: list[str] = []
+
+
+async def open_sockets(session: aiohttp.ClientSession, server: Server, cookie: str, count: int) -> list:
+    url = server.base_url.replace("http", "ws", 1) + "/ws/chat/"
+    headers = {"Cookie": f"sessionid={cookie}"}
+    sockets = []
+    # A few at a time, as browsers would arrive; the handshake is not what is measured.
+    for start in range(0, count, 50):
+        batch = range(start, min(count, start + 50))
+        sockets += await asyncio.gather(
+            *(
+                session.ws_connect(
+                    url, origin=server.base_url, headers=headers, autoping=True, max_msg_size=0
+                )
+                for _ in batch
+            )
+        )
+    return sockets
+
+
+async def one_reply(ws, conversation: int, text: str, chunks: int, offset: float, seen: SiteRound) -> None:
+    await asyncio.sleep(offset)
+    started: float | None = time.time()
+    await ws.send_str(
+        orjson.dumps({"type": "send", "id": "b", "conversation": conversation, "content": text}).decode()
+    )
+    received = 0
+    while True:
+        msg = await ws.receive(timeout=60)
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            seen.errors.append(f"socket closed: {msg.type}")
+            return
+        now = time.time()
+        seen.frames += 1
+        frame = orjson.loads(msg.data)
+        kind = frame["type"]
+        if kind == "delta":
+            if started is not None:
+                seen.ttft.append(now - started)
+                started = None
+            for stamp in frame["content"].split():
+                seen.lag.append(now - float(stamp))
+                received += 1
+        elif kind == "error":
+            seen.errors.append(frame["code"])
+        elif kind == "done":
+            if frame["finish_reason"] != "stop":
+                seen.errors.append(f"finish_reason {frame['finish_reason']}")
+            if received != chunks:
+                seen.errors.append(f"{received} of {chunks} chunks")
+            seen.chunks += received
+            return
+
+
+async def replies(
+    sockets: list, conversations: list[int], chunks: int, delay: float, ramp: float
+) -> SiteRound:
+    seen = SiteRound()
+    text = message(chunks, delay)
+    count = len(sockets)
+    await asyncio.gather(
+        *(
+            one_reply(ws, conversations[i], text, chunks, i * ramp / count, seen)
+            for i, ws in enumerate(sockets)
+        )
+    )
+    return seen
+
+
+def writes_so_far(log: Path) -> int:
+    if not log.exists():
+        return 0
+    with open(log, "rb") as lines:
+        return sum(1 for _ in lines)
+
+
+async def site_round(server: Server, bench: data.BenchData, write_log: Path, args, streams: int) -> dict:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        warm = await open_sockets(session, server, bench.session_cookie, WARMUP_STREAMS)
+        await replies(warm, bench.stream_conversations[-WARMUP_STREAMS:], 5, 0.01, 0.1)
+        for ws in warm:
+            await ws.close()
+        sockets = await open_sockets(session, server, bench.session_cookie, streams)
+        await asyncio.sleep(1)
+        rss_idle, writes, cpu = server.rss(), writes_so_far(write_log), server.cpu()
+        peak = rss_idle
+        work = asyncio.ensure_future(
+            replies(sockets, bench.stream_conversations, args.chunks, 1 / args.rate, args.ramp)
+        )
+        while not work.done():
+            peak = max(peak, server.rss())
+            await asyncio.wait([work], timeout=0.2)
+        seen = work.result()
+        cpu = server.cpu() - cpu
+        writes = writes_so_far(write_log) - writes
+        for ws in sockets:
+            await ws.close()
+    return {
+        "cpu": cpu,
+        "chunks": seen.chunks,
+        "ttft": seen.ttft,
+        "lag": seen.lag,
+        "errors": seen.errors,
+        "frames_per_reply": seen.frames / streams,
+        "writes_per_reply": writes / streams,
+        "streaming_socket_bytes": (peak - rss_idle) / streams,
+    }
+
+
+async def idle_sockets(server: Server, bench: data.BenchData, count: int) -> float:
+    """RSS added per open, idle socket."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        for ws in await open_sockets(session, server, bench.session_cookie, 20):  # first-use allocations
+            await ws.close()
+        await asyncio.sleep(0.5)
+        before = server.rss()
+        sockets = await open_sockets(session, server, bench.session_cookie, count)
+        await asyncio.sleep(1)
+        per_socket = (server.rss() - before) / count
+        for ws in sockets:
+            await ws.close()
+    return per_socket
+
+
+async def pages(server: Server, bench: data.BenchData, requests: int) -> dict:
+    """Latency and server CPU of the chat page and of one conversation; 10,000 conversations behind them."""
+    results = {}
+    async with aiohttp.ClientSession(cookies={"sessionid": bench.session_cookie}) as session:
+        for name, path in (("/", "/"), ("/c/<id>/", f"/c/{bench.page_conversation}/")):
+            for _ in range(5):
+                async with session.get(server.base_url + path) as response:
+                    assert response.status == 200, response.status
+                    await response.read()
+            times, cpu = [], server.cpu()
+            for _ in range(requests):
+                start = time.perf_counter()
+                async with session.get(server.base_url + path) as response:
+                    await response.read()
+                times.append(time.perf_counter() - start)
+            results[name] = {"cpu": (server.cpu() - cpu) / requests, "times": times}
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The run and its table.
+
+
+def server_env(database_url: str, fake: Fake, write_log: Path) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKENOFF_", "REDIS_URL"))}
+    return {
+        **keep,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production",
+        "TOKENOFF_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "TOKENOFF_BASE_URL": fake.base_url,
+        "DATABASE_URL": database_url,
+        "BENCH_WRITE_LOG": str(write_log),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f}"
+
+
+def p50_p99(values: list[float]) -> str:
+    return f"{ms(percentile(values, 0.5))} / {ms(percentile(values, 0.99))}"
+
+
+def per_chunk(run: dict) -> float:
+    return run["cpu"] / max(run["chunks"], 1)
+
+
+def markdown(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+def table(results: dict) -> str:
+    relay = []
+    for server, rounds in results["site"].items():
+        for streams, site in rounds.items():
+            floor, sdk = results["floor"][streams], results["sdk"][streams]
+            added = percentile(site["ttft"], 0.5) - percentile(floor["ttft"], 0.5)
+            relay.append(
+                [
+                    server,
+                    streams,
+                    f"**{ms(added)}**",
+                    p50_p99(site["ttft"]),
+                    f"{ms(percentile(site['lag'], 0.5))} / **{ms(percentile(site['lag'], 0.99))}**",
+                    us(per_chunk(site)),
+                    us(per_chunk(floor)),
+                    f"**{per_chunk(site) / per_chunk(floor):.2f}**",
+                    us(per_chunk(sdk)),
+                    f"{site['streaming_socket_bytes'] / 1024:.0f}",
+                    f"{site['frames_per_reply']:.1f}",
+                    f"{site['writes_per_reply']:.1f}",
+                    len(site["errors"]),
+                ]
+            )
+    direct = [
+        [kind, streams, p50_p99(run["ttft"]), p50_p99(run["lag"]), us(per_chunk(run)), len(run["errors"])]
+        for kind in ("floor", "sdk")
+        for streams, run in results[kind].items()
+    ]
+    pages = [
+        [
+            server,
+            f"{results['idle'][server] / 1024:.0f}",
+            f"`{page}`",
+            p50_p99(timing["times"]),
+            ms(timing["cpu"]),
+        ]
+        for server, page_times in results["pages"].items()
+        for page, timing in page_times.items()
+    ]
+    relay_header = [
+        "server", "C", "added TTFT p50 (ms)", "TTFT p50 / p99 (ms)", "chunk lag p50 / p99 (ms)",
+        "server CPU per chunk (µs)", "floor (µs)", "server / floor", "SDK (µs)",
+        "KiB per streaming socket", "frames per reply", "DB writes per reply", "errors",
+    ]  # fmt: skip
+    direct_header = ["straight from the upstream", "C", "TTFT p50 / p99 (ms)", "chunk lag p50 / p99 (ms)"]
+    direct_header += ["CPU per chunk (µs)", "errors"]
+    pages_header = ["server", "KiB per idle socket", "page", "p50 / p99 (ms)", "server CPU per request (ms)"]
+    return "\n".join(
+        [
+            *markdown(relay_header, relay),
+            "",
+            *markdown(direct_header, direct),
+            "",
+            *markdown(pages_header, pages),
+        ]
+    )
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    python = platform.python_version()
+    return f"{os.cpu_count()} CPUs: {cpu}, {memory:.0f} GiB, Python {python}, {platform.platform()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", default="1,10,100,500", help="comma-separated concurrent streams (C)")
+    parser.add_argument("--chunks", type=int, default=100, help="upstream chunks per reply (N)")
+    parser.add_argument("--rate", type=float, default=20.0, help="upstream chunks per second")
+    parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the C streams start")
+    parser.add_argument("--servers", default="daphne,uvicorn")
+    parser.add_argument("--idle-sockets", type=int, default=500)
+    parser.add_argument("--page-requests", type=int, default=100)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database; default: a new SQLite file")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tokenoff-bench")
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
+    args = parser.parse_args(argv)
+    counts = [int(c) for c in args.streams.split(",")]
+    servers = args.servers.split(",")
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # C=500 holds thousands of sockets
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    write_log = args.workdir / "writes.log"
+    write_log.unlink(missing_ok=True)
+    fake = Fake(args.workdir / "fake.log")
+    try:
+        database_url = args.database_url or data.sqlite_url(args.workdir)
+        env = server_env(database_url, fake, write_log)
+        data.setup({k: v for k, v in env.items() if k != "BENCH_WRITE_LOG"})
+        began = time.monotonic()
+        bench = data.build(max(counts) + WARMUP_STREAMS)
+        print(f"database built in {time.monotonic() - began:.0f} s", file=sys.stderr)
+        results: dict = {"machine": machine(), "args": vars(args) | {"workdir": str(args.workdir)},
+                         "floor": {}, "sdk": {}, "site": {}, "idle": {}, "pages": {}}  # fmt: skip
+        results["args"].pop("json", None)
+        for streams in counts:
+            for kind in ("floor", "sdk"):
+                results[kind][streams] = direct(kind, fake, streams, args.chunks, 1 / args.rate, args.ramp)
+                print(f"{kind} C={streams} done", file=sys.stderr)
+        for kind in servers:
+            server = Server(kind, env, args.workdir / f"{kind}.log")
+            try:
+                results["idle"][kind] = asyncio.run(idle_sockets(server, bench, args.idle_sockets))
+                results["pages"][kind] = asyncio.run(pages(server, bench, args.page_requests))
+            finally:
+                server.stop()
+            results["site"][kind] = {}
+            for streams in counts:
+                # A fresh server for every C: its memory figures are not flattered by an earlier round's.
+                server = Server(kind, env, args.workdir / f"{kind}.log")
+                try:
+                    results["site"][kind][streams] = asyncio.run(
+                        site_round(server, bench, write_log, args, streams)
+                    )
+                finally:
+                    server.stop()
+                print(f"{kind} C={streams} done", file=sys.stderr)
+    finally:
+        fake.stop()
+    print(f"{results['machine']}\n")
+    print(table(results))
+    if args.json:
+        args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_NON_STR_KEYS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
