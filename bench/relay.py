@@ -15,6 +15,7 @@ import asyncio
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,25 @@ async def replies(
     return seen
 
 
+def profile(server: Server, folder: Path | None, streams: int) -> subprocess.Popen | None:
+    """py-spy sampling the server over the round (its own CPU is not the server's), or None."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{server.kind}-{streams}.txt"
+    command = [
+        str(Path(sys.executable).with_name("py-spy")),
+        "record",
+        "--pid",
+        str(server.process.pid),
+        "--format",
+        "raw",
+        "--output",
+        str(output),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def writes_so_far(log: Path) -> int:
     if not log.exists():
         return 0
@@ -186,6 +206,7 @@ async def site_round(server: Server, bench: data.BenchData, write_log: Path, arg
             await ws.close()
         sockets = await open_sockets(session, server, bench.session_cookie, streams)
         await asyncio.sleep(1)
+        profiler = profile(server, args.profile, streams)
         rss_idle, writes, cpu = server.rss(), writes_so_far(write_log), server.cpu()
         peak = rss_idle
         work = asyncio.ensure_future(
@@ -197,6 +218,9 @@ async def site_round(server: Server, bench: data.BenchData, write_log: Path, arg
         seen = work.result()
         cpu = server.cpu() - cpu
         writes = writes_so_far(write_log) - writes
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
         for ws in sockets:
             await ws.close()
     return {
@@ -366,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="an empty PostgreSQL database; default: a new SQLite file")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tokenoff-bench")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument("--profile", type=Path, help="py-spy the server over each round, into this folder")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.streams.split(",")]
     servers = args.servers.split(",")
