@@ -1,5 +1,5 @@
 """The benchmark's database: a user with 10,000 conversations of 20 messages, the team key, and the
-conversations the streams are written into. Built in the benchmark's process with bulk_create."""
+conversations the streams continue. Built in the benchmark's process with bulk_create."""
 
 from __future__ import annotations
 
@@ -94,22 +94,21 @@ def build(stream_conversations: int) -> BenchData:
                 Message.objects.bulk_create(batch, batch_size=2000)
                 batch.clear()
         Message.objects.bulk_create(batch, batch_size=2000)
-        streams = Conversation.objects.bulk_create(
-            [Conversation(owner=user, title=f"Stream {i}", model=model) for i in range(stream_conversations)]
-        )
     client = Client()
     client.force_login(user)
     data = BenchData(
         session_cookie=client.cookies["sessionid"].value,
-        stream_conversations=[c.pk for c in streams],
+        # Replies continue the newest conversations, each with its 20 messages of history.
+        stream_conversations=[c.pk for c in conversations[-stream_conversations:]],
         page_conversation=conversations[len(conversations) // 2].pk,
     )
     connections.close_all()
     return data
 
 
-def sqlite_url(folder: Path) -> str:
+def sqlite_url(folder: Path, fresh: bool) -> str:
     path = folder / "bench.sqlite3"
     for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+        if fresh:
+            Path(str(path) + suffix).unlink(missing_ok=True)
     return f"sqlite:///{path}"

@@ -207,6 +207,7 @@ async def site_round(server: Server, bench: data.BenchData, write_log: Path, arg
         sockets = await open_sockets(session, server, bench.session_cookie, streams)
         await asyncio.sleep(1)
         profiler = profile(server, args.profile, streams)
+        load = os.getloadavg()[0]
         rss_idle, writes, cpu = server.rss(), writes_so_far(write_log), server.cpu()
         peak = rss_idle
         work = asyncio.ensure_future(
@@ -232,6 +233,7 @@ async def site_round(server: Server, bench: data.BenchData, write_log: Path, arg
         "frames_per_reply": seen.frames / streams,
         "writes_per_reply": writes / streams,
         "streaming_socket_bytes": (peak - rss_idle) / streams,
+        "load": max(load, os.getloadavg()[0]),
     }
 
 
@@ -329,6 +331,7 @@ def table(results: dict) -> str:
                     f"{site['frames_per_reply']:.1f}",
                     f"{site['writes_per_reply']:.1f}",
                     len(site["errors"]),
+                    f"{site['load']:.1f}",
                 ]
             )
     direct = [
@@ -350,7 +353,7 @@ def table(results: dict) -> str:
     relay_header = [
         "server", "C", "added TTFT p50 (ms)", "TTFT p50 / p99 (ms)", "chunk lag p50 / p99 (ms)",
         "server CPU per chunk (µs)", "floor (µs)", "server / floor", "SDK (µs)",
-        "KiB per streaming socket", "frames per reply", "DB writes per reply", "errors",
+        "KiB per streaming socket", "frames per reply", "DB writes per reply", "errors", "load",
     ]  # fmt: skip
     direct_header = ["straight from the upstream", "C", "TTFT p50 / p99 (ms)", "chunk lag p50 / p99 (ms)"]
     direct_header += ["CPU per chunk (µs)", "errors"]
@@ -389,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-requests", type=int, default=100)
     parser.add_argument("--database-url", help="an empty PostgreSQL database; default: a new SQLite file")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tokenoff-bench")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="keep the last run's database (faster, for tuning)"
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--profile", type=Path, help="py-spy the server over each round, into this folder")
     args = parser.parse_args(argv)
@@ -402,12 +408,17 @@ def main(argv: list[str] | None = None) -> int:
     write_log.unlink(missing_ok=True)
     fake = Fake(args.workdir / "fake.log")
     try:
-        database_url = args.database_url or data.sqlite_url(args.workdir)
+        database_url = args.database_url or data.sqlite_url(args.workdir, fresh=not args.reuse_db)
         env = server_env(database_url, fake, write_log)
         data.setup({k: v for k, v in env.items() if k != "BENCH_WRITE_LOG"})
-        began = time.monotonic()
-        bench = data.build(max(counts) + WARMUP_STREAMS)
-        print(f"database built in {time.monotonic() - began:.0f} s", file=sys.stderr)
+        saved = args.workdir / "bench-data.json"
+        if args.reuse_db and saved.exists():
+            bench = data.BenchData(**orjson.loads(saved.read_bytes()))
+        else:
+            began = time.monotonic()
+            bench = data.build(max(counts) + WARMUP_STREAMS)
+            saved.write_bytes(orjson.dumps(bench))
+            print(f"database built in {time.monotonic() - began:.0f} s", file=sys.stderr)
         results: dict = {"machine": machine(), "args": vars(args) | {"workdir": str(args.workdir)},
                          "floor": {}, "sdk": {}, "site": {}, "idle": {}, "pages": {}}  # fmt: skip
         results["args"].pop("json", None)

@@ -17,8 +17,7 @@ def _log_writes(execute, sql, params, many, context):
     """One line per write statement (verb and table), appended where the benchmark reads it."""
     head = sql.lstrip()[:60]
     if head.upper().startswith(WRITE_VERBS):
-        with open(WRITE_LOG, "a") as log:
-            log.write(" ".join(head.split()[:3]) + "\n")
+        _write_log.write(" ".join(head.split()[:3]) + "\n")
     return execute(sql, params, many, context)
 
 
@@ -28,4 +27,5 @@ def _count_writes_on(sender, connection, **kwargs):
 
 
 if WRITE_LOG:
+    _write_log = open(WRITE_LOG, "a", buffering=1)  # line-buffered: one write(2) per statement
     connection_created.connect(_count_writes_on)

@@ -165,8 +165,12 @@ async def open_stream(
 ) -> AsyncIterator[ReplyStream]:
     """Start a streamed completion; leaving the block closes the upstream HTTP request."""
     api = client().with_options(api_key=_secret(key)).chat.completions.with_streaming_response
+    body = chat_request(model, messages)
+    # The body is built here and JSON-ready: sent as extra_body it skips the SDK's walk of every
+    # message against its TypedDicts (2 to 6 ms of CPU per reply, growing with the history); the
+    # SDK still does auth, retries and errors. The empty messages argument is replaced by the body's.
     try:
-        async with api.create(**chat_request(model, messages)) as response:
+        async with api.create(model=model.name, messages=(), stream=True, extra_body=body) as response:
             yield ReplyStream(response)
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
