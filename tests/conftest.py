@@ -84,6 +84,14 @@ async def _clean_loop():
     yield
     await replies.shutdown()
     await upstream.aclose()
+    # channels_redis binds its receive lock to the loop of the first receive, and a test's loop
+    # can end while a receive holds it: each test's loop gets a layer of its own.
+    from channels.layers import channel_layers
+
+    for layer in list(channel_layers.backends.values()):
+        if hasattr(layer, "close_pools"):
+            await layer.close_pools()
+    channel_layers.backends.clear()
     # The reply tasks' database connections live in asgiref's sync thread: close them there, so
     # that PostgreSQL can drop the test database at the end.
     await sync_to_async(connections.close_all)()
