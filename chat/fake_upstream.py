@@ -50,7 +50,7 @@ _DATED_RE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 _TOKEN_RE = re.compile(r"\n|[^\S\n]*(?:\w+|[^\w\s])|[^\S\n]+")
 
 _INT_KEYS = frozenset({"status", "cut", "chunks"})
-_FLAG_KEYS = frozenset({"garbage", "error_chunk", "no_usage", "echo", "stamp"})
+_FLAG_KEYS = frozenset({"garbage", "error_chunk", "no_usage", "echo", "stamp", "clock"})
 _KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS | {"delay", "finish"}
 
 _ERROR_KINDS: dict[int, tuple[str, str, str]] = {
@@ -596,6 +596,8 @@ class FakeUpstream:
         d = record.directives
         cut = d.get("cut")
         stamp = bool(d.get("stamp"))
+        # `clock`: each piece's text is its own send time, for benchmarks that see only the relayed text.
+        clock = bool(d.get("clock"))
         response = web.StreamResponse(headers={**_SSE_HEADERS, "X-Request-Id": reply.rid})
         try:
             await response.prepare(request)
@@ -606,8 +608,10 @@ class FakeUpstream:
                 await self._pause(request, record, reply.delay)
                 # Counted before writing: a same-process reader may see the chunk before this line runs.
                 record.chunks_sent += 1
+                now = time.time()
+                text = f" {now:.6f}" if clock else piece
                 try:
-                    await response.write(reply.content_chunk(piece, time.time() if stamp else None))
+                    await response.write(reply.content_chunk(text, now if stamp else None))
                 except ConnectionError:
                     record.chunks_sent -= 1  # aiohttp refuses before sending anything
                     raise

@@ -349,12 +349,18 @@ class Reply:
         await self._finish(fields, error)
 
     async def _pump(self) -> None:
-        """Send what arrived as one delta, then wait a window: the first piece goes out at once."""
+        """Send what arrived as one delta, at most one a window: the first piece goes out at once."""
         window = settings.TOKENOFF_COALESCE_SECONDS
         checkpoint_every = settings.TOKENOFF_CHECKPOINT_SECONDS
         last_checkpoint = time.monotonic()
+        next_frame = 0.0
         while True:
             await self.wake.wait()
+            # Pieces further apart than the window go out as they come, without a timer; closer
+            # ones wait out the rest of the window and go together.
+            rest = next_frame - time.monotonic()
+            if rest > 0:
+                await asyncio.sleep(rest)
             self.wake.clear()
             if self.pending:
                 content = "".join(self.pending)
@@ -368,6 +374,7 @@ class Reply:
                     "content": content,
                 }
                 await self.runtime.publish(self.conversation_id, encode(frame), (self.message_id, self.seq))
+                next_frame = time.monotonic() + window
                 if not self.finished and time.monotonic() - last_checkpoint >= checkpoint_every:
                     last_checkpoint = time.monotonic()
                     try:
@@ -376,7 +383,6 @@ class Reply:
                         log.exception("checkpoint of reply %s failed", self.message_id)
             if self.finished and not self.pending:
                 return
-            await asyncio.sleep(window)
 
     async def _finish(self, fields: dict, error: upstream.UpstreamError | None) -> None:
         fields.update(content="".join(self.sent), last_seq=self.seq)

@@ -135,6 +135,16 @@ def test_raw_usage_and_stamp(fake):
     assert "usage" not in json.loads(sse_events(raw_stream(fake, body).content)[-2])
 
 
+def test_clock_pieces_are_their_own_send_times(fake):
+    body = {"model": "gpt-4o", "messages": user("[fake:chunks=3] [fake:clock]"), "stream": True}
+    before = time.time()
+    events = [json.loads(e) for e in sse_events(raw_stream(fake, body).content)[:-1]]
+    texts = [e["choices"][0]["delta"]["content"] for e in events[1:-1]]
+    assert len(texts) == 3 and all(text.startswith(" ") for text in texts)
+    times = [float(text) for text in texts]
+    assert before <= times[0] <= times[1] <= times[2] <= time.time()
+
+
 def test_blocking_reply(fake, client):
     completion = client.chat.completions.create(model="gpt-5-mini", messages=user("Tell me **more**"))
     assert completion.object == "chat.completion"

@@ -10,7 +10,7 @@ SHOW = (
     "import json, django; from django.conf import settings as s; django.setup(); print(json.dumps({"
     "'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
     "'hosts': s.ALLOWED_HOSTS, 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG,"
-    "'base': s.TOKENOFF_BASE_URL}))"
+    "'base': s.TOKENOFF_BASE_URL, 'db_options': s.DATABASES['default'].get('OPTIONS', {})}))"
 )
 
 
@@ -43,6 +43,14 @@ def test_database_url_and_redis_url_switch_the_backends():
     assert shown["hosts"] == ["chat.example.com", "localhost"]
     assert shown["csrf"] == ["https://chat.example.com"]
     assert shown["base"] == "http://127.0.0.1:9999/v1"
+
+
+def test_a_sqlite_database_url_keeps_the_sqlite_tuning():
+    default = settings_with(DJANGO_DEBUG="1")["db_options"]
+    shown = settings_with(DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/tokenoff-elsewhere.sqlite3")
+    assert shown["db"] == "django.db.backends.sqlite3"
+    assert shown["db_options"] == default
+    assert "synchronous=NORMAL" in default["init_command"] and default["transaction_mode"] == "IMMEDIATE"
 
 
 def test_debug_is_off_unless_asked_for():

@@ -54,6 +54,35 @@ async def test_a_reasoning_request_reaches_the_upstream_without_temperature(fake
     assert stream.served_model == "o4-mini-2025-04-14"
 
 
+async def test_the_upstream_gets_the_body_exactly_as_built(fake):
+    key = ApiKey(encrypted="", last4="")
+    key.set_secret(CANARY_KEY)
+    chat_model = model(temperature=0.3, max_output_tokens=200)
+    history = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi **there** ü"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "[fake:chunks=2]"},
+    ]
+    await collect(key, chat_model, history)
+    request = chat_requests(fake)[0]
+    assert request.body == upstream.chat_request(chat_model, history)
+    assert request.authorization == f"Bearer {CANARY_KEY}"
+
+
+async def test_each_request_carries_its_own_key_and_each_key_is_set_up_once(fake):
+    keys = []
+    for secret in (CANARY_KEY, "sk-second-member-key-2222", CANARY_KEY, "sk-second-member-key-2222"):
+        key = ApiKey(encrypted="", last4="")
+        key.set_secret(secret)
+        keys.append(key)
+    for key in keys:
+        await collect(key, model(), [{"role": "user", "content": "[fake:chunks=1]"}])
+    assert [r.authorization for r in chat_requests(fake)] == [f"Bearer {k.reveal()}" for k in keys]
+    assert upstream.keyed_client(CANARY_KEY) is upstream.keyed_client(CANARY_KEY)
+    assert upstream.keyed_client(CANARY_KEY) is not upstream.keyed_client("sk-second-member-key-2222")
+
+
 async def test_a_missing_usage_is_none_and_the_finish_reason_is_kept(fake):
     key = ApiKey(encrypted="", last4="")
     key.set_secret(CANARY_KEY)

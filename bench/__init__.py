@@ -1,0 +1,1 @@
+"""The relay benchmark: python -m bench.relay (see docs/performance.md)."""

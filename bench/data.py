@@ -1,0 +1,114 @@
+"""The benchmark's database: a user with 10,000 conversations of 20 messages, the team key, and the
+conversations the streams continue. Built in the benchmark's process with bulk_create."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import django
+
+HISTORY_CONVERSATIONS = 10_000
+MESSAGES_EACH = 20
+USERNAME = "bench"
+TEAM_KEY = "sk-bench-team-key-0000"
+
+
+@dataclass
+class BenchData:
+    session_cookie: str
+    stream_conversations: list[int]  # replies are written into these, one per stream
+    page_conversation: int  # one of the 10,000, with its 20 messages
+
+
+def setup(env: dict[str, str]) -> None:
+    """Set up Django in this process on the benchmark's settings and database."""
+    os.environ.update(env)
+    django.setup()
+
+
+def _reset() -> None:
+    from django.contrib.auth.models import User
+
+    from chat.models import ApiKey, Conversation
+
+    Conversation.objects.all().delete()
+    ApiKey.objects.all().delete()
+    User.objects.all().delete()
+
+
+def _filler(rng: random.Random, words: int) -> str:
+    vocabulary = "the relay sends each token to every socket without delay while the database rests".split()
+    return " ".join(rng.choice(vocabulary) for _ in range(words))
+
+
+def build(stream_conversations: int) -> BenchData:
+    """Migrate, then fill the database; a PostgreSQL database is emptied first."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connections, transaction
+    from django.test import Client
+
+    from chat.models import ApiKey, ChatModel, Conversation, Message
+
+    call_command("migrate", verbosity=0)
+    _reset()
+    user = User.objects.create_user(USERNAME, password="bench-password-not-secret")  # noqa: S106
+    ApiKey.store(TEAM_KEY)
+    model = ChatModel.default().name
+    rng = random.Random(8)
+    start = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    with transaction.atomic():
+        conversations = Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    owner=user,
+                    title=_filler(rng, 5),
+                    model=model,
+                    created=start + datetime.timedelta(minutes=i),
+                    updated=start + datetime.timedelta(minutes=i, seconds=30),
+                )
+                for i in range(HISTORY_CONVERSATIONS)
+            ],
+            batch_size=2000,
+        )
+        user_text, reply_text = _filler(rng, 15), _filler(rng, 110)
+        batch: list[Message] = []
+        for conversation in conversations:
+            for j in range(MESSAGES_EACH):
+                role = Message.Role.USER if j % 2 == 0 else Message.Role.ASSISTANT
+                batch.append(
+                    Message(
+                        conversation=conversation,
+                        role=role,
+                        content=user_text if role == Message.Role.USER else reply_text,
+                        model=model,
+                        finish_reason="" if role == Message.Role.USER else "stop",
+                        created=conversation.created,
+                    )
+                )
+            if len(batch) >= 10_000:
+                Message.objects.bulk_create(batch, batch_size=2000)
+                batch.clear()
+        Message.objects.bulk_create(batch, batch_size=2000)
+    client = Client()
+    client.force_login(user)
+    data = BenchData(
+        session_cookie=client.cookies["sessionid"].value,
+        # Replies continue the newest conversations, each with its 20 messages of history.
+        stream_conversations=[c.pk for c in conversations[-stream_conversations:]],
+        page_conversation=conversations[len(conversations) // 2].pk,
+    )
+    connections.close_all()
+    return data
+
+
+def sqlite_url(folder: Path, fresh: bool) -> str:
+    path = folder / "bench.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        if fresh:
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
