@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -69,11 +70,6 @@ def _list_query(params: QueryDict, **changes: str | None) -> str:
     return query.urlencode()
 
 
-def _back_query(request: HttpRequest) -> str:
-    """The list position to return to, re-encoded so that only a query string comes through."""
-    return QueryDict(request.GET.get("back", "")).urlencode()
-
-
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -84,11 +80,12 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 def _shortcuts(params: QueryDict) -> list[dict]:
     """One-click filters: a date range, thumbs down, failures, flags; a second click clears one."""
     today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
     ranges = [
         ("Today", today, today),
-        ("Yesterday", today - timezone.timedelta(days=1), today - timezone.timedelta(days=1)),
-        ("Last 7 days", today - timezone.timedelta(days=6), today),
-        ("Last 30 days", today - timezone.timedelta(days=29), today),
+        ("Yesterday", yesterday, yesterday),
+        ("Last 7 days", today - dt.timedelta(days=6), today),
+        ("Last 30 days", today - dt.timedelta(days=29), today),
     ]
     chips = []
     for label, since, until in ranges:
@@ -96,21 +93,15 @@ def _shortcuts(params: QueryDict) -> list[dict]:
         query = _list_query(
             params, since=None if active else since.isoformat(), until=None if active else until.isoformat()
         )
-        chips.append({"label": label, "query": query, "active": active, "group": "date"})
+        chips.append({"label": label, "query": query, "active": active})
     for label, key, value in [
         ("Thumbs down", "feedback", "down"),
         ("Errors", "outcome", "error"),
         ("Flagged", "flagged", "on"),
     ]:
         active = params.get(key) == value
-        chips.append(
-            {
-                "label": label,
-                "query": _list_query(params, **{key: None if active else value}),
-                "active": active,
-                "group": key,
-            }
-        )
+        query = _list_query(params, **{key: None if active else value})
+        chips.append({"label": label, "query": query, "active": active})
     return chips
 
 
@@ -169,12 +160,17 @@ def _find(request: HttpRequest, data: dict) -> tuple[Page, dict]:
 def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm, status: int = 200):
     """Every showing of a transcript is an opening, and is recorded."""
     audit.record(request.user, Action.VIEW, conversation)
+    # Shown again after a refused flag, the page's own address is the one the form came from.
+    here = request.get_full_path()
+    if request.method == "POST":
+        here = _safe_next(request, reverse("review:transcript", args=[conversation.pk]))
+    # The list position to return to, re-encoded so that only a query string comes through.
+    back = QueryDict(QueryDict(urlsplit(here).query).get("back", "")).urlencode()
     chat_messages = list(
         conversation.messages.order_by("id").prefetch_related(
             Prefetch("feedback", queryset=Feedback.objects.order_by("id"))
         )
     )
-    back = _back_query(request)
     context = {
         "conversation": conversation,
         "chat_messages": chat_messages,
@@ -184,7 +180,7 @@ def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm
         "flags": list(conversation.flags.select_related("created_by", "resolved_by")),
         "flag_form": form,
         "back_url": reverse("review:list") + (f"?{back}" if back else ""),
-        "here": request.get_full_path(),
+        "here": here,
         "reviewing": True,
         **_nav(request, "transcript"),
     }

@@ -46,7 +46,7 @@ class TooSlow(Exception):
 
 @contextmanager
 def time_limit(using: str = "default") -> Iterator[None]:
-    """On PostgreSQL, cancel the queries inside after TOKENOFF_REVIEW_QUERY_SECONDS (TooSlow), serially."""
+    """On PostgreSQL, run the queries inside serially and cancel them after a while (TooSlow)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
@@ -74,8 +74,8 @@ class ReviewFilters(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     user = forms.ModelChoiceField(
-        queryset=get_user_model().objects.order_by("username"),
-        to_field_name="username",
+        queryset=get_user_model().objects.order_by(get_user_model().USERNAME_FIELD),
+        to_field_name=get_user_model().USERNAME_FIELD,
         required=False,
         empty_label="Everyone",
     )

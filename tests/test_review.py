@@ -248,6 +248,17 @@ def test_a_flag_needs_a_note_and_a_bad_one_is_kept_for_correction(client, review
     assert not Flag.objects.exists()
 
 
+def test_after_a_refused_flag_the_page_still_leads_back_to_the_list(client, reviewer, talk):
+    client.force_login(reviewer)
+    here = f"/review/{talk.pk}/?back=feedback%3Ddown"
+    assert 'href="/review/?feedback=down"' in client.get(here).content.decode()
+    html = client.post(f"/review/{talk.pk}/flag/", {"note": "", "next": here}).content.decode()
+    assert f'name="next" value="/review/{talk.pk}/?back=feedback%3Ddown"' in html
+    assert 'href="/review/?feedback=down"' in html
+    response = client.post(f"/review/{talk.pk}/flag/", {"note": "Second try", "next": here})
+    assert response["Location"] == here
+
+
 def test_resolving_a_flag_moves_it_to_resolved_and_is_recorded(client, reviewer, talk, open_flag):
     client.force_login(reviewer)
     response = client.post(f"/review/flags/{open_flag.pk}/resolve/", {"next": "/review/flags/"})
