@@ -77,12 +77,31 @@ async def wait_until(predicate, timeout: float = 5.0) -> bool:
 __all__ = ["CANARY_KEY", "chat_requests", "get_user_model", "wait_until"]
 
 
-def pytest_collection_modifyitems(items) -> None:
+def _on_postgresql() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_report_header(config) -> str:
+    if _on_postgresql():
+        return "database: PostgreSQL (the postgres_only tests run)"
+    return "database: SQLite (the postgres_only tests are left to the PostgreSQL pass of .ci/run)"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
     # Only coroutine tests get the loop clean-up: sync tests may run Playwright, which owns the
     # main thread's loop while it lives.
     for item in items:
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
             item.fixturenames.append("_clean_loop")
+    # Tests of PostgreSQL's own features (full-text search, its indexes, statement timeouts) belong to
+    # the PostgreSQL pass: on SQLite they are deselected, not skipped, and the header says so.
+    if not _on_postgresql():
+        kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
 
 
 @pytest.fixture

@@ -426,7 +426,7 @@ def test_the_transcript_costs_the_same_queries_however_long(
         client.get(f"/review/{conv.pk}/")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: statement_timeout")
+@pytest.mark.postgres_only  # statement_timeout
 def test_a_search_too_slow_is_cancelled_with_advice_and_still_recorded(client, settings, reviewer, alice):
     settings.TOKENOFF_REVIEW_QUERY_SECONDS = 0.001
     conv = review_data.conversation(alice)

@@ -123,9 +123,7 @@ def test_search_takes_any_text_without_breaking(alice):
         assert isinstance(found(q=text), list)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL only: stemming and websearch syntax"
-)
+@pytest.mark.postgres_only  # stemming and websearch syntax
 def test_on_postgresql_search_is_full_text_with_stemming_and_phrases(alice):
     review_data.conversation(alice, "Running", question="The runners were running fast")
     review_data.conversation(alice, "Walk", question="A slow walk, not running at all")
@@ -134,9 +132,7 @@ def test_on_postgresql_search_is_full_text_with_stemming_and_phrases(alice):
     assert found(q="running -walk") == ["Running"]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL only: the GIN indexes of migration 0006"
-)
+@pytest.mark.postgres_only  # the GIN indexes of migration 0006
 def test_on_postgresql_the_search_uses_the_gin_indexes(alice):
     review_data.conversation(alice, "x")
     form = ReviewFilters({"q": "budget"})
