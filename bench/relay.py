@@ -1,7 +1,7 @@
 """The relay benchmark: the site passing the fake upstream's tokens to C WebSocket clients at once,
 beside clients that read the same streams straight from the upstream, in the same run.
 
-    python -m bench.relay                      # the whole table, daphne and uvicorn (about 5 minutes)
+    python -m bench.relay --repeat 2           # the whole table, daphne and uvicorn (6 to 7 minutes)
     python -m bench.relay --streams 100 --servers daphne
 
 Everything runs on 127.0.0.1: the fake upstream, the server and the clients, each in a process of
@@ -28,7 +28,7 @@ import psutil
 
 from bench import data
 from bench.receivers import message
-from bench.server import ROOT, Server, free_port
+from bench.server import ROOT, Server, free_port, wait_until_listening
 
 WARMUP_STREAMS = 10
 ENCRYPTION_KEY = "YmVuY2htYXJrLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="  # the benchmark's own, test-only
@@ -54,16 +54,7 @@ class Fake:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                import socket
-
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the fake upstream did not start")
+        wait_until_listening(self.port, self.process, f"the fake upstream (see {log})")
 
     def stop(self) -> None:
         self.process.terminate()

@@ -29,8 +29,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_listening(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited at start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen within 30 s")
+
+
 class Server:
-    """One server process on a free port; stopped by stop(), or by the benchmark's exit."""
+    """One server process on a free port; every round stops it in a finally."""
 
     def __init__(self, kind: str, env: dict[str, str], log: Path) -> None:
         self.kind = kind
@@ -45,19 +58,7 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         self.ps = psutil.Process(self.process.pid)
-        self._wait_until_listening()
-
-    def _wait_until_listening(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited at start; see {self._log.name}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.kind} did not listen within 30 s")
+        wait_until_listening(self.port, self.process, f"{kind} (see {log})")
 
     def cpu(self) -> float:
         """CPU seconds (user and system) the server has spent so far."""

@@ -141,7 +141,7 @@ else:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Also for a sqlite:/// DATABASE_URL. WAL and IMMEDIATE transactions let the reply tasks' writes
     # and page reads overlap without "database is locked" errors; synchronous=NORMAL is safe with WAL
-    # and spares an fsync on every commit (a crash may lose the last commits, never corrupt the file).
+    # and spares an fsync on every commit (a power cut may lose the last commits, never corrupt the file).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
