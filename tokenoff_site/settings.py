@@ -58,6 +58,15 @@ TOKENOFF_DEMO = env_bool("TOKENOFF_DEMO", False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 
+# Mail, for invitation links. Without a host nothing is mailed: the admin is shown the link to pass on.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST")
+EMAIL_PORT = int(env_str("DJANGO_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "TokenOff Chat <chat@localhost>")
+TOKENOFF_SEND_EMAIL = bool(EMAIL_HOST)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -142,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# How long an invitation link (a password-reset token of its own kind) stays valid: a week.
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -203,3 +214,4 @@ TOKENOFF_REPLY_TIMEOUT = 900.0  # the whole reply
 TOKENOFF_MAX_RETRIES = 1  # the SDK retries a refused or 429/5xx request once before streaming
 TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their first reply
 TOKENOFF_MAX_CONNECTIONS = 1000  # upstream HTTP pool: hundreds of concurrent streams per process
+TOKENOFF_CHECK_TIMEOUT = 15.0  # a key check or a catalogue sync from the admin: an admin is waiting
