@@ -25,7 +25,7 @@ class SecretField(forms.CharField):
             **kwargs,
         )
 
-    @sensitive_variables("value")
+    @sensitive_variables()
     def clean(self, value):
         value = super().clean(value)
         if value and (any(c.isspace() for c in value) or len(value) < 8):
@@ -38,7 +38,7 @@ class ApiKeyForm(forms.Form):
 
     secret = SecretField(help_text="Stored encrypted and never shown again: only its last four characters.")
 
-    @sensitive_variables("secret")
+    @sensitive_variables()
     def save(self, user) -> ApiKey:
         secret = self.cleaned_data["secret"]
         return ApiKey.store(secret, user=user)

@@ -18,14 +18,15 @@ from django.views.decorators.debug import sensitive_variables
 from chat import crypto, upstream
 
 # The o-series and the whole GPT-5 family reason: they take max_completion_tokens and
-# reasoning_effort, and refuse temperature. Used to guess the profile of a model sync_models adds.
-REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+# reasoning_effort, and refuse temperature. Used to guess the profile of a model sync_models adds
+# (disabled, for an admin to review).
+REASONING_NAME = re.compile(r"^(o\d|gpt-5)")
 # "minimal" effort exists for the first GPT-5 models only; GPT-5.1 and later refuse it.
 MINIMAL_EFFORT = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?$")
 
 
 def looks_like_reasoning(name: str) -> bool:
-    return name.startswith(REASONING_PREFIXES)
+    return bool(REASONING_NAME.match(name))
 
 
 class ChatModelQuerySet(models.QuerySet):
@@ -337,9 +338,9 @@ class ApiKey(models.Model):
     """A user's TokenOff key, or the team key (no user) used by members who have none."""
 
     class Check(models.TextChoices):
-        OK = "ok"
-        REJECTED = "rejected"
-        UNREACHABLE = "unreachable"
+        OK = "ok", "ok"
+        REJECTED = "rejected", "rejected"
+        UNREACHABLE = "unreachable", "unreachable"
         UNREADABLE = "unreadable", "cannot be decrypted"
 
     user = models.OneToOneField(
@@ -388,7 +389,7 @@ class ApiKey(models.Model):
         index = crypto.opened_by(self.encrypted)
         return "unreadable" if index is None else "current" if index == 0 else "older"
 
-    @sensitive_variables("secret")
+    @sensitive_variables()
     def set_secret(self, secret: str) -> None:
         secret = secret.strip()
         if not secret:
@@ -403,7 +404,7 @@ class ApiKey(models.Model):
         return crypto.decrypt(self.encrypted)
 
     @classmethod
-    @sensitive_variables("secret")
+    @sensitive_variables()
     def store(cls, secret: str, user=None) -> ApiKey:
         """Set or replace the user's key, or the team key when no user is given."""
         key = cls.objects.filter(user=user).first() if user else cls.objects.filter(is_team=True).first()

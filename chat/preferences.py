@@ -43,7 +43,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @sensitive_post_parameters("secret")
-@sensitive_variables("form")
+@sensitive_variables()
 def set_key(request: HttpRequest) -> HttpResponse:
     _own_keys_allowed()
     form = ApiKeyForm(request.POST)

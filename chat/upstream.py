@@ -18,6 +18,7 @@ import httpx2
 import openai
 import orjson
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from chat import crypto
 
@@ -41,6 +42,7 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenA
 )
 
 
+@sensitive_variables("api_key")
 def _new_client(api_key: str, timeout: httpx2.Timeout, max_connections: int, retries: int):
     return openai.AsyncOpenAI(
         api_key=api_key,
@@ -84,6 +86,7 @@ async def _one_off_client(key: ApiKey | None) -> AsyncIterator[openai.AsyncOpenA
         await api.close()
 
 
+@sensitive_variables()
 def _secret(key: ApiKey | None) -> str:
     if key is None:
         if settings.TOKENOFF_DEMO:

@@ -68,6 +68,9 @@ class ApiKeyAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         secret = self.fields["secret"]
         if self.instance.pk:
+            # Whose key it is stays as it was stored: only the key itself can be replaced.
+            self.fields.pop("kind")
+            self.fields.pop("user", None)
             secret.label = "Replace with a new key"
             secret.help_text = "Write-only: the stored key is never shown. Leave empty to keep it."
         else:
@@ -79,7 +82,7 @@ class ApiKeyAdminForm(forms.ModelForm):
             self.fields["user"].required = False
             self.fields["user"].help_text = "For “A member's own key”."
 
-    @sensitive_variables("data")
+    @sensitive_variables()
     def clean(self):
         data = super().clean()
         if self.instance.pk:
@@ -92,7 +95,7 @@ class ApiKeyAdminForm(forms.ModelForm):
             self.add_error("user", "Choose the member whose key this is.")
         return data
 
-    @sensitive_variables("secret")
+    @sensitive_variables()
     def save(self, commit: bool = True) -> ApiKey:
         key = super().save(commit=False)
         if not key.pk:

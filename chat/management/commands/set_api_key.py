@@ -20,7 +20,7 @@ class Command(BaseCommand):
         who.add_argument("--user", metavar="NAME", help="the username whose key this is")
         who.add_argument("--team", action="store_true", help="the team key, for members who have none")
 
-    @sensitive_variables("secret")
+    @sensitive_variables()
     def handle(self, *args, user=None, team=False, **options):
         owner = None
         if user:
