@@ -5,3 +5,13 @@ class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save, pre_delete
+
+        from chat import checks, signals  # noqa: F401  (checks register themselves)
+
+        user_model = get_user_model()
+        post_save.connect(signals.user_saved, sender=user_model, dispatch_uid="chat.user_saved")
+        pre_delete.connect(signals.user_deleted, sender=user_model, dispatch_uid="chat.user_deleted")

@@ -46,6 +46,24 @@ def _conversation_field(frame: dict, *, nullable: bool) -> int | None:
     return value
 
 
+def _system_prompt_field(frame: dict, conversation: int | None) -> str | None:
+    """The optional system prompt of a new conversation (an extension of `send`)."""
+    if "system_prompt" not in frame:
+        return None
+    value = frame["system_prompt"]
+    if conversation is not None:
+        raise BadFrame("bad_request", "system_prompt is for a new conversation only.", frame)
+    if not isinstance(value, str):
+        raise BadFrame("bad_request", "system_prompt must be text.", frame)
+    if len(value) > settings.TOKENOFF_MAX_CONTENT:
+        raise BadFrame(
+            "too_large",
+            f"A system prompt can hold at most {settings.TOKENOFF_MAX_CONTENT:,} characters.",
+            frame,
+        )
+    return value
+
+
 def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
     client_id = frame.get("id")
     if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID:
@@ -86,6 +104,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.snapshot_floor: dict[int, tuple[int, int]] = {}
         self.attach_timers: dict[int, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task] = set()
+        # So that the user's sockets can be closed together, wherever they are (deactivation).
+        await self.channel_layer.group_add(replies.user_group(user.pk), self.channel_name)
         self.counted = True
         await self.accept()
 
@@ -97,6 +117,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             for task in self.tasks:
                 task.cancel()
             self.runtime.remove_socket(self.user.pk)
+            await self.channel_layer.group_discard(replies.user_group(self.user.pk), self.channel_name)
             await self.runtime.unwatch_all(self, self.following)
             self.following.clear()
 
@@ -108,6 +129,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: dict = {}
+        if not await replies.is_active(self.user.pk):
+            # Deactivated since the socket opened (and its close event missed): refuse, and close.
+            await self.close(code=replies.SIGNED_OUT)
+            return
         try:
             frame = self._parse(text_data)
             handler = {"send": self.on_send, "stop": self.on_stop, "attach": self.on_attach}.get(
@@ -162,7 +187,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if wait:
             message = f"Too many messages in a minute. Try again in {wait} s."
             raise BadFrame("rate_limited", message, frame, retry_after=wait)
-        reply = await self.runtime.start_reply(self.user, client_id, conversation, model, content, self)
+        system_prompt = _system_prompt_field(frame, conversation)
+        reply = await self.runtime.start_reply(
+            self.user, client_id, conversation, model, content, self, system_prompt
+        )
         self.following.add(reply.conversation_id)
 
     async def on_stop(self, frame: dict) -> None:
@@ -215,6 +243,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise BadFrame("not_found", "No such conversation.", frame)
 
     # Channel-layer events from other processes -------------------------------------------------
+
+    async def user_close(self, event: dict) -> None:
+        """The user may no longer chat here (replies.close_user_sockets)."""
+        await self.close(code=event.get("code", replies.SIGNED_OUT))
 
     async def chat_frame(self, event: dict) -> None:
         if event["origin"] == self.runtime.worker:

@@ -153,6 +153,16 @@ def title_for(user_text: str) -> str:
     return title[:1].upper() + title[1:] if title else "New conversation"
 
 
+def unsupported_parameter(model: str, body: dict[str, Any]) -> str | None:
+    """Like the real API: reasoning models refuse temperature, other models refuse reasoning_effort."""
+    reasoning = model.startswith(("o1", "o3", "o4", "gpt-5"))
+    if reasoning and "temperature" in body:
+        return f"Unsupported parameter: 'temperature' is not supported with the model {model}."
+    if not reasoning and "reasoning_effort" in body:
+        return f"Unsupported parameter: 'reasoning_effort' is not supported with the model {model}."
+    return None
+
+
 def served_model(requested: str) -> str:
     """The dated name reported back, so callers can see it differs from the one asked for."""
     return requested if _DATED_RE.search(requested) else requested + SERVED_MODEL_SUFFIX
@@ -467,6 +477,9 @@ class FakeUpstream:
         if not isinstance(model, str) or not model:
             error = error_response(400, "you must provide a model parameter", "missing_model")
             return self._finish(record, error)
+        refused = unsupported_parameter(model, body)
+        if refused is not None:
+            return self._finish(record, error_response(400, refused, "unsupported_parameter"))
 
         user_text = ""
         for message in reversed(messages):

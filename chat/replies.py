@@ -23,12 +23,13 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from chat import upstream, usage
-from chat.models import ApiKey, ChatModel, Conversation, Message
+from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,23 @@ def _owned_conversation(user, conversation_id: int) -> Conversation:
 
 
 @database_sync_to_async
-def begin(user, conversation_id: int | None, model_name: str | None, content: str, worker: str) -> Begun:
-    """Check everything, then save the user's message and an empty streaming reply together."""
+def begin(
+    user,
+    conversation_id: int | None,
+    model_name: str | None,
+    content: str,
+    worker: str,
+    system_prompt: str | None = None,
+) -> Begun:
+    """Check everything, then save the user's message and an empty streaming reply together.
+
+    A new conversation takes the system prompt given, else the user's default one.
+    """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
-    chat_model = ChatModel.usable(model_name or (conversation.model if conversation else None))
+    asked = model_name or (conversation.model if conversation else None)
+    chat_model = ChatModel.for_send(user, asked)
     if chat_model is None:
-        raise ReplyRefused("model_unavailable", f"The model {model_name or 'chosen'} is not available.")
+        raise ReplyRefused("model_unavailable", f"The model {asked or 'chosen'} is not available to you.")
     key = ApiKey.objects.for_user(user)
     if key is None and not settings.TOKENOFF_DEMO:
         raise ReplyRefused("no_api_key", "No TokenOff API key is set for you or for the team. Ask an admin.")
@@ -108,6 +120,8 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
             f"{budget.over.capitalize()} monthly budget is used up; it resets on {budget.resets:%B} 1.",
             resets=budget.resets.isoformat(),
         )
+    if conversation is None and system_prompt is None:
+        system_prompt = Preferences.of(user).system_prompt
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -117,6 +131,7 @@ def begin(user, conversation_id: int | None, model_name: str | None, content: st
                     owner=user,
                     title=Conversation.title_from(content),
                     model=chat_model.name,
+                    system_prompt=system_prompt or "",
                     created=now,
                     updated=now,
                 )
@@ -555,17 +570,18 @@ class Runtime:
         model: str | None,
         content: str,
         watcher: Watcher,
+        system_prompt: str | None = None,
     ) -> Reply:
         if conversation_id in self.replies:
             raise ReplyRefused("busy", "A reply is already being written in this conversation.")
         try:
-            begun = await begin(user, conversation_id, model, content, self.worker)
+            begun = await begin(user, conversation_id, model, content, self.worker, system_prompt)
         except ReplyRefused as refused:
             if refused.code != "busy" or conversation_id is None:
                 raise
             # The reply in the way may belong to a process that died: end it and try once more.
             await self.recover()
-            begun = await begin(user, conversation_id, model, content, self.worker)
+            begun = await begin(user, conversation_id, model, content, self.worker, system_prompt)
         reply = Reply(self, begun, client_id)
         self.replies[reply.conversation_id] = reply
         await self.watch(reply.conversation_id, watcher)
@@ -591,14 +607,18 @@ class Runtime:
         if self.replies.get(reply.conversation_id) is reply:
             del self.replies[reply.conversation_id]
 
-    async def stop(self, conversation_id: int) -> None:
+    def stop_here(self, conversation_id: int) -> bool:
+        """Stop the conversation's reply if it runs on this runtime."""
         reply = self.replies.get(conversation_id)
         if reply is not None:
             reply.stop()
-        elif self.shared:
+        return reply is not None
+
+    async def stop(self, conversation_id: int) -> None:
+        if not self.stop_here(conversation_id) and self.shared:
             message = await streaming_message(conversation_id)
             if message is not None:
-                await self._ask(message.worker, {"type": "reply.stop", "conversation": conversation_id})
+                await ask_worker(self.layer, message.worker, stop_request(conversation_id))
 
     async def attach(self, conversation_id: int, watcher: Watcher) -> dict | None:
         """Follow the conversation; the snapshot now, or None when another process will send it."""
@@ -619,20 +639,12 @@ class Runtime:
                 "conversation": conversation_id,
                 "reply_to": watcher.channel_name,
             }
-            if await self._ask(message.worker, request):
+            if await ask_worker(self.layer, message.worker, request):
                 return None
         # Streaming in the database but running nowhere: its process died.
         for ended in await interrupt_message(message.pk, message.worker):
             await self.publish(conversation_id, encode(done_frame(ended)))
         return idle_snapshot(conversation_id)
-
-    async def _ask(self, worker: str, request: dict) -> bool:
-        """Send a request to the process that owns a reply; False when no such process can exist."""
-        try:
-            await self.layer.send(worker, request)
-        except (TypeError, ValueError):  # not a channel name: written by no process of this layer
-            return False
-        return True
 
     async def orphaned(self, conversation_id: int) -> bool:
         """An attach got no answer in time: end the reply if its process has stopped beating.
@@ -682,6 +694,19 @@ class Runtime:
 
 def group_name(conversation_id: int) -> str:
     return f"chat.conversation.{conversation_id}"
+
+
+async def ask_worker(layer, worker: str, request: dict) -> bool:
+    """Send a request to the process that owns a reply; False when no such process can exist."""
+    try:
+        await layer.send(worker, request)
+    except (TypeError, ValueError):  # not a channel name: written by no process of this layer
+        return False
+    return True
+
+
+def stop_request(conversation_id: int) -> dict:
+    return {"type": "reply.stop", "conversation": conversation_id}
 
 
 def idle_snapshot(conversation_id: int) -> dict:
@@ -741,3 +766,56 @@ async def shutdown() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A user's sockets and replies as a whole: a deactivated user is cut off everywhere at once.
+
+# The close code of a socket whose user may no longer chat (deactivated, deleted, signed out):
+# the browser stops reconnecting and sends the person to the log-in page.
+SIGNED_OUT = 4401
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of the user joins this group, on whichever process it is."""
+    return f"chat.user.{user_id}"
+
+
+async def close_user_sockets(user_id: int, code: int = SIGNED_OUT) -> None:
+    """Close every socket the user has open, on every process (a `user.close` event)."""
+    await get_channel_layer().group_send(user_group(user_id), {"type": "user.close", "code": code})
+
+
+@database_sync_to_async
+def streaming_replies_of(user_id: int) -> list[tuple[int, str]]:
+    return list(
+        Message.objects.filter(status=Message.Status.STREAMING, conversation__owner_id=user_id).values_list(
+            "conversation_id", "worker"
+        )
+    )
+
+
+async def stop_user_replies(user_id: int) -> None:
+    """Stop every reply the user has in flight: on this process directly, on others through their channel."""
+    layer = get_channel_layer()
+    # Not runtime(): a process that has none (a command, a shell) must not start one and recover.
+    local = {instance.worker: (loop, instance) for loop, instance in list(_runtimes.items())}
+    for conversation_id, worker in await streaming_replies_of(user_id):
+        if worker in local:
+            loop, instance = local[worker]
+            # Thread-safe: the runtime may run on another thread's loop than the caller's.
+            loop.call_soon_threadsafe(instance.stop_here, conversation_id)
+        elif not isinstance(layer, InMemoryChannelLayer):
+            await ask_worker(layer, worker, stop_request(conversation_id))
+
+
+async def end_user(user_id: int) -> None:
+    """A user who may no longer chat: their sockets close and their replies stop, everywhere."""
+    await close_user_sockets(user_id)
+    await stop_user_replies(user_id)
+
+
+@database_sync_to_async
+def is_active(user_id: int) -> bool:
+    """Whether the user may still chat: read afresh, since an admin may have just deactivated them."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()

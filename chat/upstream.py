@@ -12,12 +12,16 @@ import hashlib
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx2
 import openai
 import orjson
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+
+from chat import crypto
 
 if TYPE_CHECKING:
     from chat.models import ApiKey, ChatModel
@@ -39,6 +43,24 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenA
 )
 
 
+@sensitive_variables("api_key")
+def _new_client(api_key: str, timeout: httpx2.Timeout, max_connections: int, retries: int):
+    return openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=settings.TOKENOFF_BASE_URL,
+        max_retries=retries,
+        timeout=timeout,
+        # A redirect must never carry the key to another host.
+        http_client=openai.DefaultAioHttpClient(
+            timeout=timeout,
+            limits=httpx2.Limits(
+                max_connections=max_connections, max_keepalive_connections=max(1, max_connections // 4)
+            ),
+            follow_redirects=False,
+        ),
+    )
+
+
 def client() -> openai.AsyncOpenAI:
     """The process's client; its aiohttp session belongs to one event loop, hence one per loop."""
     loop = asyncio.get_running_loop()
@@ -49,17 +71,8 @@ def client() -> openai.AsyncOpenAI:
             write=settings.TOKENOFF_CONNECT_TIMEOUT,
             pool=settings.TOKENOFF_CONNECT_TIMEOUT,
         )
-        limits = httpx2.Limits(
-            max_connections=settings.TOKENOFF_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.TOKENOFF_MAX_CONNECTIONS // 4,
-        )
-        _clients[loop] = openai.AsyncOpenAI(
-            api_key="set-per-request",
-            base_url=settings.TOKENOFF_BASE_URL,
-            max_retries=settings.TOKENOFF_MAX_RETRIES,
-            timeout=timeout,
-            # A redirect must never carry the key to another host.
-            http_client=openai.DefaultAioHttpClient(timeout=timeout, limits=limits, follow_redirects=False),
+        _clients[loop] = _new_client(
+            "set-per-request", timeout, settings.TOKENOFF_MAX_CONNECTIONS, settings.TOKENOFF_MAX_RETRIES
         )
     return _clients[loop]
 
@@ -84,12 +97,29 @@ def keyed_client(secret: str) -> openai.AsyncOpenAI:
     return keyed
 
 
+@asynccontextmanager
+async def _one_off_client(key: ApiKey | None) -> AsyncIterator[openai.AsyncOpenAI]:
+    """A client of its own for a rare call from the admin or a command: no event loop shares it."""
+    api = _new_client(_secret(key), httpx2.Timeout(settings.TOKENOFF_CHECK_TIMEOUT), 1, 0)
+    try:
+        yield api
+    finally:
+        await api.close()
+
+
+@sensitive_variables()
 def _secret(key: ApiKey | None) -> str:
     if key is None:
         if settings.TOKENOFF_DEMO:
             return DEMO_KEY
         raise UpstreamError("no_api_key", "No TokenOff API key is set for you or for the team.")
-    return key.reveal()
+    try:
+        return key.reveal()
+    except crypto.InvalidToken:
+        # The key it was stored under is no longer configured: see the rotate_encryption_keys check.
+        raise UpstreamError(
+            "no_api_key", "The stored API key cannot be decrypted with the configured encryption keys."
+        ) from None
 
 
 def chat_request(model: ChatModel, messages: list[dict]) -> dict:
@@ -211,11 +241,32 @@ async def complete(key: ApiKey | None, model_name: str, messages: list[dict], ma
 
 async def list_models(key: ApiKey | None) -> list[str]:
     """The model ids the upstream offers to this key."""
-    api = keyed_client(_secret(key)).with_options(max_retries=0)
     try:
-        return [model.id async for model in api.models.list()]
+        async with _one_off_client(key) as api:
+            return [model.id async for model in api.models.list()]
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """What the upstream said of a key: ok, rejected, unreachable or unreadable, and why."""
+
+    result: str
+    detail: str
+
+
+# How a failed /models call reads as a key check: only a refusal says the key itself is bad.
+_CHECK_RESULTS = {"upstream_auth": "rejected", "no_api_key": "unreadable"}
+
+
+async def check_key(key: ApiKey) -> KeyCheck:
+    """Call the upstream's /models with this key."""
+    try:
+        names = await list_models(key)
+    except UpstreamError as exc:
+        return KeyCheck(_CHECK_RESULTS.get(exc.code, "unreachable"), exc.message)
+    return KeyCheck("ok", f"TokenOff accepted the key and offers {len(names)} models.")
 
 
 async def aclose() -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import health, usage_views, views
+from chat import health, preferences, usage_views, views
 
 app_name = "chat"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("c/<int:pk>/", views.conversation, name="conversation"),
     path("c/<int:pk>/export.json", views.export_json, name="export_json"),
     path("c/<int:pk>/export.md", views.export_md, name="export_md"),
+    path("c/<int:pk>/settings/", preferences.conversation_settings, name="conversation_settings"),
+    path("settings/", preferences.settings_page, name="settings"),
+    path("settings/key/", preferences.set_key, name="set_key"),
+    path("settings/key/test/", preferences.test_key, name="test_key"),
+    path("settings/key/delete/", preferences.delete_key, name="delete_key"),
+    path("settings/preferences/", preferences.save_preferences, name="save_preferences"),
 ]

@@ -9,20 +9,20 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from chat import exports
-from chat.models import ChatModel, Conversation, Message
+from chat.models import ChatModel, Conversation, Message, Preferences
 
 SIDEBAR_SIZE = 50
 
 
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
-    models = list(ChatModel.objects.filter(enabled=True))
-    default = next((m for m in models if m.is_default), models[0] if models else None)
-    names = {m.name for m in models}
-    selected = (
-        conversation.model
-        if conversation and conversation.model in names
-        else (default.name if default else "")
+    # Only what this user may use: the same rule refuses any other model in a send.
+    models = list(ChatModel.objects.usable_by(request.user))
+    preferences = Preferences.of(request.user)
+    chosen = ChatModel.preferred(
+        models, conversation.model if conversation else preferences.default_model_name
     )
+    selected = chosen.name if chosen else ""
+    system_prompt = conversation.system_prompt if conversation else preferences.system_prompt
     messages = list(conversation.messages.order_by("id")) if conversation else []
     state = {
         "conversation": conversation.pk if conversation else None,
@@ -52,6 +52,7 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "conversation": conversation,
         "models": models,
         "selected_model": selected,
+        "system_prompt": system_prompt,
         "chat_messages": messages,
         "initial_state": state,
     }

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ApiKey, ChatModel, Conversation, Message
 from tests.conftest import chat_requests, wait_until
-from tests.ws import connected, frames_until, joined, open_socket, send_frame
+from tests.ws import close_code, connected, frames_until, joined, open_socket, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -420,3 +420,133 @@ async def test_an_inactive_user_cannot_connect(alice, fake):
     await sync_to_async(alice.save)()
     connected_, _ = await socket.connect()
     assert not connected_
+
+
+# Access, parameter profiles and system prompts ---------------------------------------------
+
+
+@sync_to_async
+def keep_for_group(model_name: str, group_name: str, *members) -> None:
+    from django.contrib.auth.models import Group
+
+    group, _ = Group.objects.get_or_create(name=group_name)
+    group.user_set.add(*members)
+    ChatModel.objects.get(name=model_name).groups.add(group)
+
+
+async def test_a_model_kept_for_another_group_is_unavailable_and_nothing_is_saved(alice, bob, team_key, fake):
+    await keep_for_group("o3", "Research", bob)
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("Hello", model="o3"))
+    error = await socket.receive_json_from()
+    assert (error["type"], error["code"], error["id"]) == ("error", "model_unavailable", "c1")
+    assert not await sync_to_async(Conversation.objects.exists)() and chat_requests(fake) == []
+    await socket.disconnect()
+
+    socket = await connected(bob)
+    await socket.send_json_to(send_frame("Hello", model="o3"))
+    frames = await frames_until(socket, "done")
+    assert frames[0]["model"] == "o3" and frames[-1]["finish_reason"] == "stop"
+    await socket.disconnect()
+
+
+async def test_a_conversation_whose_model_was_taken_away_refuses_a_send_without_a_model(
+    alice, bob, team_key, fake
+):
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("Hello", model="o3"))
+    first = await frames_until(socket, "done")
+    await keep_for_group("o3", "Research", bob)
+    await socket.send_json_to(send_frame("Again", conversation=first[0]["conversation"], client_id="c2"))
+    error = (await frames_until(socket, "error"))[-1]  # after the new conversation's title
+    assert error["code"] == "model_unavailable" and error["conversation"] == first[0]["conversation"]
+    await socket.disconnect()
+
+
+async def test_a_reasoning_model_is_asked_without_temperature(alice, team_key, fake):
+    # Set behind the admin's back (the admin refuses it): the request still leaves it out.
+    await sync_to_async(ChatModel.objects.filter(name="o3").update)(
+        temperature=0.7, reasoning_effort="high", max_output_tokens=900
+    )
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("Think hard", model="o3"))
+    frames = await frames_until(socket, "done")
+    assert frames[-1]["finish_reason"] == "stop"
+    body = chat_requests(fake)[0].body
+    assert body["model"] == "o3" and "temperature" not in body and "max_tokens" not in body
+    assert body["reasoning_effort"] == "high" and body["max_completion_tokens"] == 900
+    await socket.disconnect()
+
+
+async def test_a_new_conversation_starts_with_the_users_default_system_prompt(alice, team_key, fake):
+    from chat.models import Preferences
+
+    await sync_to_async(Preferences.objects.create)(user=alice, system_prompt="Answer in French.")
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("Hello"))
+    frames = await frames_until(socket, "done")
+    messages = chat_requests(fake)[0].body["messages"]
+    assert messages == [
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": "Hello"},
+    ]
+    conversation = await sync_to_async(Conversation.objects.get)(pk=frames[0]["conversation"])
+    assert conversation.system_prompt == "Answer in French."
+
+    await socket.send_json_to(send_frame("More", conversation=conversation.pk, client_id="c2"))
+    await frames_until(socket, "done")
+    assert [m["role"] for m in chat_requests(fake)[-1].body["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("given", ["Be terse.", ""])
+async def test_a_send_can_give_a_new_conversation_its_own_system_prompt(given, alice, team_key, fake):
+    from chat.models import Preferences
+
+    await sync_to_async(Preferences.objects.create)(user=alice, system_prompt="The default.")
+    socket = await connected(alice)
+    await socket.send_json_to({**send_frame("Hello"), "system_prompt": given})
+    await frames_until(socket, "done")
+    messages = chat_requests(fake)[0].body["messages"]
+    expected = [{"role": "system", "content": given}] if given else []
+    assert messages == [*expected, {"role": "user", "content": "Hello"}]
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [({"system_prompt": 5}, "bad_request"), ({"system_prompt": "x" * 40_000}, "too_large")],
+)
+async def test_a_bad_system_prompt_is_refused(extra, code, alice, team_key, fake):
+    socket = await connected(alice)
+    await socket.send_json_to({**send_frame("Hello"), **extra})
+    error = await socket.receive_json_from()
+    assert error["code"] == code and error["id"] == "c1"
+    assert not await sync_to_async(Conversation.objects.exists)()
+    await socket.disconnect()
+
+
+async def test_a_system_prompt_in_a_send_to_an_existing_conversation_is_a_bad_request(alice, team_key, fake):
+    conversation = await conversation_of(alice)
+    socket = await connected(alice)
+    await socket.send_json_to({**send_frame("Hi", conversation=conversation.pk), "system_prompt": "x"})
+    error = await socket.receive_json_from()
+    assert error["code"] == "bad_request" and "new conversation" in error["message"]
+    await socket.disconnect()
+
+
+# A user who may no longer chat ---------------------------------------------------------------
+
+
+async def test_a_deactivated_users_next_frame_is_refused_and_the_socket_closed(alice, team_key, fake):
+    socket = await connected(alice)
+    # Deactivated without the signal, as if the close event had been lost on the way.
+    await sync_to_async(type(alice).objects.filter(pk=alice.pk).update)(is_active=False)
+    await socket.send_json_to(send_frame("Hello"))
+    assert await close_code(socket) == 4401
+    assert not await sync_to_async(Conversation.objects.exists)() and chat_requests(fake) == []

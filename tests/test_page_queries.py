@@ -13,11 +13,11 @@ from chat.views import SIDEBAR_SIZE
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the model catalogue, the sidebar, the review notice, and the user's permissions
-# for the top bar's links (two queries, cached for the request); a conversation adds itself and
-# its messages.
-CHAT_PAGE_QUERIES = 7
-CONVERSATION_PAGE_QUERIES = 9
+# Session, user, the user's groups and preferences, the models they may use, the sidebar, the
+# review notice, and the user's permissions for the top bar's links (two queries, cached for the
+# request); a conversation adds itself and its messages.
+CHAT_PAGE_QUERIES = 9
+CONVERSATION_PAGE_QUERIES = 11
 
 
 def conversations_of(user, count: int, messages_each: int) -> list[Conversation]:

@@ -52,3 +52,11 @@ def send_frame(content: str, conversation=None, client_id: str = "c1", model: st
 
 def joined(frames: list[dict]) -> str:
     return "".join(f["content"] for f in frames if f["type"] == "delta")
+
+
+async def close_code(socket: WebsocketCommunicator, timeout: float = 5.0) -> int:
+    """Read past any frames until the server closes the socket; its close code."""
+    while True:
+        output = await socket.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output.get("code", 1000)

@@ -81,6 +81,15 @@ REDIS_URL = env_str("REDIS_URL")
 # Optional: encrypt what crosses Redis (chat text between processes) with these keys; the first encrypts.
 REDIS_ENCRYPTION_KEYS = env_list("REDIS_ENCRYPTION_KEYS")
 
+# Mail, for invitation links. Without a host nothing is mailed: the admin is shown the link to pass on.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST")
+EMAIL_PORT = int(env_str("DJANGO_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "TokenOff Chat <chat@localhost>")
+TOKENOFF_SEND_EMAIL = bool(EMAIL_HOST)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -178,6 +187,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# How long an invitation link (a password-reset token of its own kind) stays valid: a week.
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -291,3 +302,4 @@ TOKENOFF_REVIEW_EXPORT_LIMIT = 500  # conversations in one review export, built 
 # A review list query slower than this is cancelled (PostgreSQL) and the reviewer asked to narrow it:
 # a search for a word in most messages, or only "-word", must not hold a database connection for long.
 TOKENOFF_REVIEW_QUERY_SECONDS = 5.0
+TOKENOFF_CHECK_TIMEOUT = 15.0  # a key check or a catalogue sync from the admin: an admin is waiting

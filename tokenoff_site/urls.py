@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-admin.site.site_header = "TokenOff Chat administration"
-admin.site.site_title = "TokenOff Chat"
-admin.site.site_url = "/"
+from chat import accounts
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/invitation/<uidb64>/<token>/", accounts.InvitationView.as_view(), name="invitation"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("review/", include("chat.review_urls")),
     path("", include("chat.urls")),

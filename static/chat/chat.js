@@ -13,6 +13,7 @@
   const BACKOFF_MIN = 500;
   const BACKOFF_MAX = 10000;
   const NEAR_BOTTOM_PX = 48;
+  const SIGNED_OUT = 4401; // the server's close code for a user who may no longer chat
 
   const FINISH_NOTICES = {
     stopped: "Stopped",
@@ -43,6 +44,7 @@
   const chatTitle = $("#chat-title");
   const exportLinks = $("#export-links");
   const sidebarToggle = document.querySelector('[data-action="toggle-sidebar"]');
+  const systemPrompt = document.getElementById("system-prompt");
   const urls = {
     conversation: app.dataset.conversationUrl || "/c/0/",
     exportJson: app.dataset.exportJsonUrl || "/c/0/export.json",
@@ -412,9 +414,17 @@
       }
       if (frame && typeof frame === "object") handleFrame(frame);
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (event) => {
       if (socket !== ws) return;
       socket = null;
+      if (event.code === SIGNED_OUT) {
+        // Deactivated or signed out: reconnecting cannot help, logging in again might.
+        pending = null;
+        setStreaming(null);
+        setConnectionStatus("Signed out");
+        showError("You have been signed out of the chat. Reload the page to log in again.");
+        return;
+      }
       if (pending && !pending.frame) {
         pending = null;
         showError("The connection dropped before the server confirmed your message. It is still in the box below: check the conversation before sending it again.");
@@ -637,6 +647,8 @@
     }
     const frame = { type: "send", id: randomId(), conversation: conversationId, content: content };
     if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
+    // A new chat starts with the system prompt of the panel (the user's default unless changed).
+    if (conversationId === null && systemPrompt) frame.system_prompt = systemPrompt.value;
     // Not connected yet (a fresh page, a reconnect): the frame waits and goes out on "open",
     // so typing fast after a page load loses nothing and needs no second try.
     const queued = !sendFrame(frame);

@@ -1,0 +1,143 @@
+"""The model catalogue in the admin: on or off, label and order, the default, parameters, access, sync."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from chat import upstream
+from chat.models import ChatModel
+
+
+@admin.register(ChatModel)
+class ChatModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "label",
+        "enabled",
+        "default_mark",
+        "profile",
+        "access",
+        "upstream_status",
+        "sort_order",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["label", "enabled", "sort_order"]
+    list_filter = ["enabled", "is_reasoning", "missing_upstream", "groups"]
+    search_fields = ["name", "label", "description"]
+    filter_horizontal = ["groups"]
+    actions = ["enable_models", "disable_models", "make_default"]
+    change_list_template = "admin/chat/chatmodel/change_list.html"
+    readonly_fields = ["missing_upstream"]
+    fieldsets = [
+        (None, {"fields": ["name", "label", "description", "enabled", "is_default", "sort_order"]}),
+        (
+            "Parameters",
+            {
+                "description": "What the site sends with every request to this model. Chat models take "
+                "temperature and max_tokens; reasoning models (o3, o4-mini, the GPT-5 family) take "
+                "reasoning_effort and max_completion_tokens, and refuse a temperature.",
+                "fields": ["is_reasoning", "temperature", "max_output_tokens", "reasoning_effort"],
+            },
+        ),
+        (
+            "Who may use it",
+            {
+                "description": "Everyone may use an enabled model unless it is kept for some groups here. "
+                "A group can also be limited to some models: see Groups.",
+                "fields": ["groups"],
+            },
+        ),
+        (
+            "Prices",
+            {
+                "description": "Per million tokens, in one currency for all models; the cost of each reply "
+                "and the usage pages follow from them. Empty: replies of this model have no cost.",
+                "fields": ["input_price", "output_price"],
+            },
+        ),
+        ("Upstream", {"fields": ["missing_upstream"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Default", ordering="-is_default")
+    def default_mark(self, model: ChatModel):
+        if not model.is_default:
+            return ""
+        return format_html('<span class="key-badge key-badge-ok">{}</span>', "default")
+
+    @admin.display(description="Kind and parameters", ordering="is_reasoning")
+    def profile(self, model: ChatModel):
+        sent = ", ".join(f"{name}={value}" for name, value in model.request_parameters().items())
+        kind = "reasoning" if model.is_reasoning else "chat"
+        return format_html('{} <span class="quiet">{}</span>', kind, sent or "upstream defaults")
+
+    @admin.display(description="Who may use it")
+    def access(self, model: ChatModel) -> str:
+        groups = [group.name for group in model.groups.all()]
+        return "only " + ", ".join(groups) if groups else "everyone"
+
+    @admin.display(description="Upstream", ordering="missing_upstream")
+    def upstream_status(self, model: ChatModel):
+        if model.missing_upstream:
+            return format_html('<span class="key-badge key-badge-rejected">{}</span>', "no longer listed")
+        return format_html('<span class="quiet">{}</span>', "listed")
+
+    @admin.action(description="Enable the selected models")
+    def enable_models(self, request, queryset):
+        count = queryset.update(enabled=True)
+        messages.success(request, f"{count} model(s) enabled: members see them in the picker.")
+
+    @admin.action(description="Disable the selected models")
+    def disable_models(self, request, queryset):
+        if queryset.filter(is_default=True).exists():
+            messages.error(request, "The default model stays enabled: first make another one the default.")
+            return
+        count = queryset.update(enabled=False)
+        messages.success(request, f"{count} model(s) disabled: nobody can choose them any more.")
+
+    @admin.action(description="Make the selected model the default")
+    def make_default(self, request, queryset):
+        if queryset.count() != 1:
+            messages.error(request, "Select exactly one model to make it the default.")
+            return
+        model = queryset.get()
+        model.is_default, model.enabled = True, True
+        model.save()
+        messages.success(request, f"{model.name} is now the default model for new chats.")
+
+    # The Sync button of the list page --------------------------------------------------------
+
+    def get_urls(self):
+        sync = path("sync/", self.admin_site.admin_view(self.sync_view), name="chat_chatmodel_sync")
+        return [sync, *super().get_urls()]
+
+    @method_decorator(require_POST)
+    def sync_view(self, request):
+        """The admin's sync_models: add what the upstream offers (disabled), flag what it dropped."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            result = ChatModel.sync_with_upstream()
+        except upstream.UpstreamError as exc:
+            messages.error(request, f"Could not list the upstream's models: {exc.message}")
+        else:
+            if result.added:
+                messages.success(
+                    request,
+                    f"Added {len(result.added)} model(s), disabled for review: {', '.join(result.added)}.",
+                )
+            else:
+                messages.success(request, "The catalogue has every model the upstream lists.")
+            if result.missing:
+                messages.warning(
+                    request, f"No longer listed upstream (requests may fail): {', '.join(result.missing)}."
+                )
+        return HttpResponseRedirect(reverse("admin:chat_chatmodel_changelist"))
