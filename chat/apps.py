@@ -8,6 +8,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import post_save, pre_delete
 
         from chat import checks, signals  # noqa: F401  (checks register themselves)
@@ -15,3 +16,4 @@ class ChatConfig(AppConfig):
         user_model = get_user_model()
         post_save.connect(signals.user_saved, sender=user_model, dispatch_uid="chat.user_saved")
         pre_delete.connect(signals.user_deleted, sender=user_model, dispatch_uid="chat.user_deleted")
+        user_logged_out.connect(signals.user_logged_out, dispatch_uid="chat.user_logged_out")

@@ -106,6 +106,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.tasks: set[asyncio.Task] = set()
         # So that the user's sockets can be closed together, wherever they are (deactivation).
         await self.channel_layer.group_add(replies.user_group(user.pk), self.channel_name)
+        session_key = self.scope["session"].session_key
+        self.session_group = replies.session_group(session_key) if session_key else None
+        if self.session_group:  # so that logging out of this browser closes its sockets
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         self.counted = True
         await self.accept()
 
@@ -118,6 +122,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 task.cancel()
             self.runtime.remove_socket(self.user.pk)
             await self.channel_layer.group_discard(replies.user_group(self.user.pk), self.channel_name)
+            if self.session_group:
+                await self.channel_layer.group_discard(self.session_group, self.channel_name)
             await self.runtime.unwatch_all(self, self.following)
             self.following.clear()
 

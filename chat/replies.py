@@ -10,6 +10,7 @@ group, and they reach the owning process's own channel to stop or attach.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
@@ -779,6 +780,17 @@ SIGNED_OUT = 4401
 def user_group(user_id: int) -> str:
     """Every socket of the user joins this group, on whichever process it is."""
     return f"chat.user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The sockets opened with one log-in session: closed when that session logs out."""
+    return "chat.session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+async def close_session_sockets(session_key: str) -> None:
+    await get_channel_layer().group_send(
+        session_group(session_key), {"type": "user.close", "code": SIGNED_OUT}
+    )
 
 
 async def close_user_sockets(user_id: int, code: int = SIGNED_OUT) -> None:

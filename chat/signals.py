@@ -26,5 +26,15 @@ def user_saved(sender, instance, created: bool, **kwargs) -> None:
         transaction.on_commit(partial(_end_user, instance.pk))
 
 
+def user_logged_out(sender, request, user, **kwargs) -> None:
+    """Logging out closes the sockets this browser session opened (other devices stay signed in)."""
+    session_key = request.session.session_key if request is not None else None
+    if session_key:
+        try:
+            async_to_sync(replies.close_session_sockets)(session_key)
+        except Exception:  # the log-out stands; the socket's next frame finds no session anyway
+            log.exception("could not close the sockets of a logged-out session")
+
+
 def user_deleted(sender, instance, **kwargs) -> None:
     transaction.on_commit(partial(_end_user, instance.pk))

@@ -90,3 +90,30 @@ async def test_deleting_a_user_closes_their_sockets(alice, team_key, fake):
     socket = await connected(alice)
     await sync_to_async(alice.delete)()
     assert await close_code(socket) == 4401
+
+
+async def test_logging_out_closes_that_sessions_sockets_only(alice, team_key, fake):
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from tokenoff_site.asgi import application
+
+    browsers = []
+    for _ in range(2):
+        client = Client()
+        await sync_to_async(client.force_login)(alice)
+        cookie = client.cookies["sessionid"].value
+        socket = WebsocketCommunicator(
+            application,
+            "/ws/chat/",
+            headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://localhost")],
+        )
+        assert (await socket.connect())[0]
+        browsers.append((client, socket))
+    (leaving, its_socket), (_, other_socket) = browsers
+    await sync_to_async(leaving.post)("/accounts/logout/")
+    assert await close_code(its_socket) == 4401
+    # The other browser's session is untouched: its socket still answers.
+    await other_socket.send_json_to(send_frame("[fake:chunks=2]"))
+    assert (await frames_until(other_socket, "done"))[-1]["finish_reason"] == "stop"
+    await other_socket.disconnect()
