@@ -164,7 +164,8 @@ async def test_a_killed_process_leaves_an_interrupted_reply_not_a_hang(fake_serv
         await client.log_in("carol", "carol-live-password-1")
         ws = await client.socket()
         await ws.send_json({"type": "attach", "conversation": started["conversation"]})
-        snapshot = await frames_until(ws, "snapshot")
+        # With Redis the owner is declared dead once its heartbeat is 10 s old: allow for that.
+        snapshot = await frames_until(ws, "snapshot", timeout=25)
         assert snapshot[-1]["streaming"] is False
         saved = await export(client, started["conversation"])
         reply = saved["messages"][-1]

@@ -90,7 +90,7 @@ async def test_killing_the_owner_mid_reply_ends_it_interrupted(two_processes):
 
     there = await other.socket()
     await there.send_json({"type": "attach", "conversation": started["conversation"]})
-    frames = await frames_until(there, "snapshot", timeout=15)
+    frames = await frames_until(there, "snapshot", timeout=25)
     assert frames[-1]["streaming"] is False
     assert any(f["type"] == "done" and f["finish_reason"] == "interrupted" for f in frames)
     _, body = await other.get(f"/c/{started['conversation']}/export.json")
