@@ -10,6 +10,7 @@ group, and they reach the owning process's own channel to stop or attach.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -477,6 +478,7 @@ class Runtime:
         self.watchers: dict[int, set[Watcher]] = {}
         self._background: set[asyncio.Task] = set()
         self._heartbeat: asyncio.Task | None = None
+        self._listener: asyncio.Task | None = None
         self.sockets_per_user: dict[int, int] = {}
 
     async def start(self) -> None:
@@ -485,7 +487,7 @@ class Runtime:
             # default prefix matters: channels_redis reads all of a process's channels with one
             # blocking pop per prefix, so another prefix would wait behind the sockets' pop.
             self.worker = await self.layer.new_channel()
-            self._spawn(self._listen())
+            self._listener = self._spawn(self._listen())
         await self.recover()
 
     def _spawn(self, coroutine) -> asyncio.Task:
@@ -667,6 +669,8 @@ class Runtime:
         while True:
             try:
                 request = await self.layer.receive(self.worker)
+                if request.get("type") == QUIT:
+                    return
                 reply = self.replies.get(request.get("conversation"))
                 if request.get("type") == "reply.stop" and reply is not None:
                     reply.stop()
@@ -681,6 +685,19 @@ class Runtime:
                 log.warning("a request from another process failed", exc_info=True)
                 await asyncio.sleep(0.5)
 
+    async def stop_listening(self) -> None:
+        """End `_listen` by asking it to, not by cancelling it.
+
+        redis-py can swallow a cancellation that lands during a blocking pop (redis/redis-py#2028):
+        channels_redis then pops again every few seconds, for ever. A message always gets through.
+        """
+        listener = self._listener
+        if listener is None or listener.done():
+            return
+        with contextlib.suppress(Exception):
+            await self.layer.send(self.worker, {"type": QUIT})
+            await asyncio.wait_for(asyncio.shield(listener), LISTENER_QUIT_SECONDS)
+
     async def _beat(self) -> None:
         """While replies run here, say so every few seconds, and sweep up dead processes' replies."""
         while self.replies:
@@ -691,6 +708,11 @@ class Runtime:
                     await self.recover()
             except Exception:
                 log.exception("heartbeat failed")
+
+
+# The request a process sends itself to end its listener; the wait for that is bounded all the same.
+QUIT = "runtime.quit"
+LISTENER_QUIT_SECONDS = 3
 
 
 def group_name(conversation_id: int) -> str:
@@ -763,6 +785,7 @@ async def shutdown() -> None:
     instance = _runtimes.pop(asyncio.get_running_loop(), None)
     if instance is None:
         return
+    await instance.stop_listening()
     tasks = list(instance._background)
     for task in tasks:
         task.cancel()

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer
 from django.utils import timezone
 
 from chat import replies
@@ -147,3 +148,26 @@ async def test_an_interrupted_reply_still_counts_against_the_budget(alice):
     await replies.runtime()  # starting recovers the dead process's reply
     spend = await sync_to_async(Spend.of)(month_start(timezone.now()), alice)
     assert spend is not None and spend.tokens == (10 + 4) + 20
+
+
+class DeafToCancellation(InMemoryChannelLayer):
+    """A layer whose blocking receive swallows a cancellation, as redis-py's blocking pop can (#2028)."""
+
+    async def receive(self, channel):
+        while True:
+            try:
+                return await super().receive(channel)
+            except asyncio.CancelledError:
+                asyncio.current_task().uncancel()
+
+
+async def test_shutdown_ends_the_listener_even_when_a_cancellation_is_swallowed():
+    runtime = replies.Runtime()
+    runtime.layer, runtime.shared = DeafToCancellation(), True
+    runtime.worker = await runtime.layer.new_channel()
+    listener = runtime._spawn(runtime._listen())
+    runtime._listener = listener
+    replies._runtimes[asyncio.get_running_loop()] = runtime
+    await asyncio.sleep(0.05)  # the listener is blocked in its receive
+    await asyncio.wait_for(replies.shutdown(), 2)
+    assert listener.done()
