@@ -64,14 +64,32 @@ def _system_prompt_field(frame: dict, conversation: int | None) -> str | None:
     return value
 
 
-def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
+def _message_field(frame: dict, name: str) -> int | None:
+    """An optional message id (`edit` of a send, `message` of a regenerate)."""
+    value = frame.get(name)
+    if value is None:
+        return None
+    if isinstance(value, int) and value > MAX_ID:
+        raise BadFrame("not_found", "No such message in this conversation.", frame)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadFrame("bad_request", f"{name} must be a message id.", frame)
+    return value
+
+
+def _client_fields(frame: dict, *, new_allowed: bool) -> tuple[str, int | None, str | None]:
+    """The id, conversation and model a send or a regenerate starts a reply with."""
     client_id = frame.get("id")
     if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID:
         raise BadFrame("bad_request", f"id must be a string of 1 to {MAX_CLIENT_ID} characters.", frame)
-    conversation = _conversation_field(frame, nullable=True)
+    conversation = _conversation_field(frame, nullable=new_allowed)
     model = frame.get("model")
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise BadFrame("bad_request", "model must be a model name.", frame)
+    return client_id, conversation, model
+
+
+def _send_fields(frame: dict) -> tuple[str, int | None, str | None, str]:
+    client_id, conversation, model = _client_fields(frame, new_allowed=True)
     content = frame.get("content")
     if not isinstance(content, str) or not content.strip():
         raise BadFrame("bad_request", "content must be some text.", frame)
@@ -141,9 +159,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = self._parse(text_data)
-            handler = {"send": self.on_send, "stop": self.on_stop, "attach": self.on_attach}.get(
-                frame["type"]
-            )
+            handler = {
+                "send": self.on_send,
+                "regenerate": self.on_regenerate,
+                "stop": self.on_stop,
+                "attach": self.on_attach,
+            }.get(frame["type"])
             if handler is None:
                 raise BadFrame("bad_request", f"Unknown frame type {frame['type'][:40]!r}.", frame)
             await handler(frame)
@@ -175,7 +196,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, message: str, frame: dict, **extra) -> None:
         error: dict = {"type": "error", "code": code, "message": message, **extra}
         if (
-            frame.get("type") == "send"
+            frame.get("type") in ("send", "regenerate")
             and isinstance(frame.get("id"), str)
             and len(frame["id"]) <= MAX_CLIENT_ID
         ):
@@ -189,15 +210,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_send(self, frame: dict) -> None:
         client_id, conversation, model, content = _send_fields(frame)
+        edit = _message_field(frame, "edit")
+        if edit is not None and conversation is None:
+            raise BadFrame("bad_request", "edit needs the conversation of the message edited.", frame)
+        await self._check_rate(frame)
+        system_prompt = _system_prompt_field(frame, conversation)
+        fork = replies.Fork(edit=edit) if edit is not None else None
+        reply = await self.runtime.start_reply(
+            self.user, client_id, conversation, model, content, self, system_prompt, fork
+        )
+        self.following.add(reply.conversation_id)
+
+    async def on_regenerate(self, frame: dict) -> None:
+        """A new version of a reply, to the same question (an extension: docs/protocol.md)."""
+        client_id, conversation, model = _client_fields(frame, new_allowed=False)
+        replaced = _message_field(frame, "message")
+        if replaced is None:
+            raise BadFrame("bad_request", "message must be the id of the reply to write again.", frame)
+        await self._check_rate(frame)
+        fork = replies.Fork(regenerate=replaced)
+        reply = await self.runtime.start_reply(
+            self.user, client_id, conversation, model, "", self, None, fork
+        )
+        self.following.add(reply.conversation_id)
+
+    async def _check_rate(self, frame: dict) -> None:
         wait = await database_sync_to_async(limits.seconds_until_send_allowed)(self.user.pk)
         if wait:
             message = f"Too many messages in a minute. Try again in {wait} s."
             raise BadFrame("rate_limited", message, frame, retry_after=wait)
-        system_prompt = _system_prompt_field(frame, conversation)
-        reply = await self.runtime.start_reply(
-            self.user, client_id, conversation, model, content, self, system_prompt
-        )
-        self.following.add(reply.conversation_id)
 
     async def on_stop(self, frame: dict) -> None:
         conversation = _conversation_field(frame, nullable=False)

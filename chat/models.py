@@ -444,13 +444,20 @@ class Conversation(models.Model):
     system_prompt = models.TextField(blank=True, help_text="Sent first, before the messages.")
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now, help_text="Last activity")
+    pinned = models.BooleanField(default=False, help_text="Kept at the top of the owner's list")
+    archived = models.BooleanField(default=False, help_text="Out of the owner's list, still searchable")
+    # The last message of the branch on show: edits and regenerations fork the thread (threads.py).
+    leaf = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated", "-id"]
         indexes = [
-            models.Index(fields=["owner", "-updated", "-id"], name="conversation_sidebar"),
+            # The sidebar: one user's pinned, then the rest by last activity, archived apart.
+            models.Index(
+                fields=["owner", "archived", "pinned", "-updated", "-id"], name="conversation_sidebar"
+            ),
             # Review lists every conversation by last activity, and retention finds the old ones.
             models.Index(fields=["-updated", "-id"], name="conversation_activity"),
         ]
@@ -466,8 +473,14 @@ class Conversation(models.Model):
         return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
     def history(self) -> list[dict]:
-        """The messages to send upstream: the system prompt, then the oldest first, without the reply."""
-        rows = self.messages.exclude(status=Message.Status.STREAMING).order_by("id").values("role", "content")
+        """The branch on show, to send upstream: the system prompt, then oldest first, without the reply."""
+        from chat import threads
+
+        rows = [
+            {"role": m.role, "content": m.content}
+            for m in threads.branch(self)
+            if m.status != Message.Status.STREAMING
+        ]
         messages = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
         if self.system_prompt:
             return [{"role": Message.Role.SYSTEM.value, "content": self.system_prompt}, *messages]
@@ -485,6 +498,11 @@ class Message(models.Model):
         DONE = "done"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # The message this one follows; siblings (same parent) are the versions an edit or a
+    # regeneration made. None for the first message of a conversation (and its edits).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     model = models.CharField("model asked for", max_length=100, blank=True)
@@ -522,6 +540,7 @@ class Message(models.Model):
     def as_export(self) -> dict:
         return {
             "id": self.pk,
+            "parent": self.parent_id,
             "role": self.role,
             "content": self.content,
             "model": self.model,

@@ -101,10 +101,12 @@ def begin(
     content: str,
     worker: str,
     system_prompt: str | None = None,
+    fork: Fork | None = None,
 ) -> Begun:
     """Check everything, then save the user's message and an empty streaming reply together.
 
-    A new conversation takes the system prompt given, else the user's default one.
+    A new conversation takes the system prompt given, else the user's default one. A fork edits a
+    question (the new one is its sibling) or regenerates a reply (no new question: a sibling reply).
     """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
     asked = model_name or (conversation.model if conversation else None)
@@ -124,6 +126,7 @@ def begin(
         )
     if conversation is None and system_prompt is None:
         system_prompt = Preferences.of(user).system_prompt
+    fork = fork or Fork()
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -137,20 +140,21 @@ def begin(
                     created=now,
                     updated=now,
                 )
+            if fork.regenerate is not None:
+                user_message = _question_of(conversation, fork.regenerate)
             else:
-                conversation.model = chat_model.name
-                conversation.updated = now
-                conversation.save(update_fields=["model", "updated"])
-            user_message = Message.objects.create(
-                conversation=conversation,
-                role=Message.Role.USER,
-                content=content,
-                model=chat_model.name,
-                created=now,
-            )
+                user_message = Message.objects.create(
+                    conversation=conversation,
+                    parent_id=None if new else _parent_of_question(conversation, fork.edit),
+                    role=Message.Role.USER,
+                    content=content,
+                    model=chat_model.name,
+                    created=now,
+                )
             # The partial unique index refuses a second streaming reply: busy, and nothing is saved.
             reply = Message.objects.create(
                 conversation=conversation,
+                parent=user_message,
                 role=Message.Role.ASSISTANT,
                 model=chat_model.name,
                 status=Message.Status.STREAMING,
@@ -159,6 +163,8 @@ def begin(
                 heartbeat=now,
                 created=now,
             )
+            conversation.model, conversation.updated, conversation.leaf = chat_model.name, now, reply
+            conversation.save(update_fields=["model", "updated", "leaf"])
     except IntegrityError:
         raise ReplyRefused("busy", "A reply is already being written in this conversation.") from None
     if key is not None:
@@ -166,6 +172,38 @@ def begin(
     return Begun(
         conversation, user_message, reply, chat_model, key, conversation.history(), new, budget.notice
     )
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where a send branches off: `edit` a question of the conversation, or `regenerate` a reply."""
+
+    edit: int | None = None
+    regenerate: int | None = None
+
+
+def _parent_of_question(conversation: Conversation, edit: int | None) -> int | None:
+    """A new question follows the branch on show; an edited one takes the place of the question edited."""
+    if edit is not None:
+        edited = conversation.messages.filter(pk=edit, role=Message.Role.USER).values("parent_id").first()
+        if edited is None:
+            raise ReplyRefused("not_found", "No such message in this conversation.")
+        return edited["parent_id"]
+    if conversation.leaf_id is not None:
+        return conversation.leaf_id
+    return conversation.messages.order_by("-id").values_list("pk", flat=True).first()
+
+
+def _question_of(conversation: Conversation, reply_id: int) -> Message:
+    """The question a regenerated reply answers again."""
+    replaced = (
+        conversation.messages.filter(pk=reply_id, role=Message.Role.ASSISTANT)
+        .select_related("parent")
+        .first()
+    )
+    if replaced is None or replaced.parent is None or replaced.parent.role != Message.Role.USER:
+        raise ReplyRefused("not_found", "No such reply in this conversation.")
+    return replaced.parent
 
 
 @database_sync_to_async
@@ -574,17 +612,19 @@ class Runtime:
         content: str,
         watcher: Watcher,
         system_prompt: str | None = None,
+        fork: Fork | None = None,
     ) -> Reply:
         if conversation_id in self.replies:
             raise ReplyRefused("busy", "A reply is already being written in this conversation.")
+        arguments = (user, conversation_id, model, content, self.worker, system_prompt, fork)
         try:
-            begun = await begin(user, conversation_id, model, content, self.worker, system_prompt)
+            begun = await begin(*arguments)
         except ReplyRefused as refused:
             if refused.code != "busy" or conversation_id is None:
                 raise
             # The reply in the way may belong to a process that died: end it and try once more.
             await self.recover()
-            begun = await begin(user, conversation_id, model, content, self.worker, system_prompt)
+            begun = await begin(*arguments)
         reply = Reply(self, begun, client_id)
         self.replies[reply.conversation_id] = reply
         await self.watch(reply.conversation_id, watcher)
@@ -596,8 +636,11 @@ class Runtime:
             "user_message": begun.user_message.pk,
             "message": reply.message_id,
             "model": begun.chat_model.name,
-            "content": content,
+            "content": begun.user_message.content,
         }
+        if fork is not None:
+            # The branch on show changed: other tabs of the conversation load it again.
+            started["fork"] = "regenerate" if fork.regenerate is not None else "edit"
         if begun.notice:
             started["notice"] = begun.notice
         await self.publish(reply.conversation_id, encode(started))

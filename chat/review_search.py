@@ -118,7 +118,7 @@ def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
 
 
-def _search(queryset: QuerySet, text: str) -> QuerySet:
+def search(queryset: QuerySet, text: str) -> QuerySet:
     """Conversations whose title or any message matches: PostgreSQL full text, else a plain LIKE."""
     if _is_postgres(queryset):
         query = _search_query(text)
@@ -172,7 +172,7 @@ def matching(data: dict) -> QuerySet[Conversation]:
     if data.get("flagged"):
         conversations = conversations.filter(Exists(Flag.objects.open().filter(conversation=OuterRef("pk"))))
     if data.get("q"):
-        conversations = _search(conversations, data["q"])
+        conversations = search(conversations, data["q"])
     return conversations.order_by("-updated", "-id")
 
 

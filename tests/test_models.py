@@ -147,8 +147,8 @@ def test_sync_adds_new_models_disabled_with_a_guessed_profile_and_flags_the_miss
 
 def test_the_system_prompt_goes_first_in_the_history(alice):
     conversation = Conversation.objects.create(owner=alice, model="gpt-4.1", system_prompt="Be brief.")
-    Message.objects.create(conversation=conversation, role="user", content="Hi")
-    Message.objects.create(conversation=conversation, role="assistant", content="Hello")
+    hi = Message.objects.create(conversation=conversation, role="user", content="Hi")
+    Message.objects.create(conversation=conversation, parent=hi, role="assistant", content="Hello")
     assert conversation.history() == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},

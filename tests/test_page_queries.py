@@ -8,16 +8,17 @@ import re
 import pytest
 from django.utils import timezone
 
+from chat.history import PAGE_SIZE as SIDEBAR_SIZE
 from chat.models import Conversation, Message
-from chat.views import SIDEBAR_SIZE
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the user's groups and preferences, the models they may use, the sidebar, the
-# review notice, and the user's permissions for the top bar's links (two queries, cached for the
-# request); a conversation adds itself and its messages.
-CHAT_PAGE_QUERIES = 9
-CONVERSATION_PAGE_QUERIES = 11
+# Session, user, the user's groups and preferences, the models they may use, the sidebar's pinned
+# and recent conversations, the review notice, and the user's permissions for the top bar's links
+# (two queries, cached for the request); a conversation adds itself, its messages and the user's
+# feedback on them.
+CHAT_PAGE_QUERIES = 10
+CONVERSATION_PAGE_QUERIES = 13
 
 
 def conversations_of(user, count: int, messages_each: int) -> list[Conversation]:
@@ -36,24 +37,27 @@ def conversations_of(user, count: int, messages_each: int) -> list[Conversation]
         ],
         batch_size=2000,
     )
-    Message.objects.bulk_create(
-        [
-            Message(
-                conversation=conversation,
-                role="user" if j % 2 == 0 else "assistant",
-                content=f"message {j} of talk {conversation.title}",
-                model="gpt-4.1",
-            )
-            for conversation in conversations
-            for j in range(messages_each)
-        ],
-        batch_size=5000,
-    )
+    # One bulk insert per position in the thread, so that each message follows the one before.
+    previous: list[Message | None] = [None] * len(conversations)
+    for j in range(messages_each):
+        previous = Message.objects.bulk_create(
+            [
+                Message(
+                    conversation=conversation,
+                    parent=previous[i],
+                    role="user" if j % 2 == 0 else "assistant",
+                    content=f"message {j} of talk {conversation.title}",
+                    model="gpt-4.1",
+                )
+                for i, conversation in enumerate(conversations)
+            ],
+            batch_size=5000,
+        )
     return conversations
 
 
 def sidebar_ids(html: str) -> list[int]:
-    return [int(found) for found in re.findall(r'<li data-conversation="(\d+)">', html)]
+    return [int(found) for found in re.findall(r'<li data-conversation="(\d+)"', html)]
 
 
 @pytest.mark.parametrize("count, messages_each", [(1, 2), (SIDEBAR_SIZE + 5, 3)])

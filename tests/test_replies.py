@@ -141,9 +141,16 @@ async def test_an_owner_that_still_beats_is_asked_again_not_declared_dead(alice)
 
 async def test_an_interrupted_reply_still_counts_against_the_budget(alice):
     conversation = await conversation_of(alice)
-    await sync_to_async(Message.objects.create)(conversation=conversation, role="user", content="q" * 40)
+    question = await sync_to_async(Message.objects.create)(
+        conversation=conversation, role="user", content="q" * 40
+    )
     await sync_to_async(Message.objects.create)(
-        conversation=conversation, role="assistant", content="a" * 80, status="streaming", worker="dead:1:z"
+        conversation=conversation,
+        parent=question,
+        role="assistant",
+        content="a" * 80,
+        status="streaming",
+        worker="dead:1:z",
     )
     await replies.runtime()  # starting recovers the dead process's reply
     spend = await sync_to_async(Spend.of)(month_start(timezone.now()), alice)

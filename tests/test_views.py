@@ -15,9 +15,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def talk(alice):
     conversation = Conversation.objects.create(owner=alice, title="Planning <b>day</b>", model="gpt-4.1")
-    Message.objects.create(conversation=conversation, role="user", content="What is 2+2?", model="gpt-4.1")
+    question = Message.objects.create(
+        conversation=conversation, role="user", content="What is 2+2?", model="gpt-4.1"
+    )
     Message.objects.create(
         conversation=conversation,
+        parent=question,
         role="assistant",
         content="It is **4**.",
         model="gpt-4.1",

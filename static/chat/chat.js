@@ -3,6 +3,8 @@
   "use strict";
 
   const Render = window.TokenOffRender;
+  const _ = window.gettext || ((text) => text);
+  const format = (text, values) => (window.interpolate ? window.interpolate(text, values, true) : text);
   const stateEl = document.getElementById("chat-state");
   const app = document.getElementById("chat-app");
   if (!stateEl || !app || !Render) return;
@@ -16,11 +18,11 @@
   const SIGNED_OUT = 4401; // the server's close code for a user who may no longer chat
 
   const FINISH_NOTICES = {
-    stopped: "Stopped",
-    error: "Failed",
-    interrupted: "Interrupted",
-    length: "Cut off at the length limit",
-    content_filter: "Stopped by the content filter",
+    stopped: _("Stopped"),
+    error: _("Failed"),
+    interrupted: _("Interrupted"),
+    length: _("Cut off at the length limit"),
+    content_filter: _("Stopped by the content filter"),
   };
 
   // ---- elements ----------------------------------------------------------------------------
@@ -49,7 +51,13 @@
     conversation: app.dataset.conversationUrl || "/c/0/",
     exportJson: app.dataset.exportJsonUrl || "/c/0/export.json",
     exportMd: app.dataset.exportMdUrl || "/c/0/export.md",
+    thread: app.dataset.threadUrl || "/c/0/thread.json",
+    branch: app.dataset.branchUrl || "/c/0/branch/",
+    feedback: app.dataset.feedbackUrl || "/m/0/feedback/",
+    home: app.dataset.homeUrl || "/",
   };
+  const csrfInput = document.querySelector('input[name="csrfmiddlewaretoken"]');
+  const Sidebar = window.TokenOffSidebar;
 
   // ---- state -------------------------------------------------------------------------------
 
@@ -90,11 +98,23 @@
   }
 
   function displayTitle(t) {
-    return t && t.trim() ? t.trim() : "New chat";
+    return t && t.trim() ? t.trim() : _("New chat");
   }
 
   function setDocumentTitle() {
-    document.title = (conversationId === null && !title ? "New chat" : displayTitle(title)) + " · TokenOff Chat";
+    document.title = (conversationId === null && !title ? _("New chat") : displayTitle(title)) + " · TokenOff Chat";
+  }
+
+  function post(url, fields) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfInput ? csrfInput.value : "", Accept: "application/json" },
+      body: new URLSearchParams(fields || {}),
+    }).then((response) => response.json().then((data) => {
+      if (!response.ok) throw new Error(data.error || _("Something went wrong."));
+      return data;
+    }));
   }
 
   function announce(text) {
@@ -104,7 +124,7 @@
   }
 
   function showError(text) {
-    errorText.textContent = text || "Something went wrong.";
+    errorText.textContent = text || _("Something went wrong.");
     errorBanner.hidden = false;
   }
 
@@ -138,7 +158,7 @@
     wrapper.setAttribute("data-wrapper-for", String(id));
     const who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = role === "user" ? "You said:" : "Assistant replied:";
+    who.textContent = role === "user" ? _("You said:") : _("Assistant replied:");
     const body = document.createElement("div");
     body.className = "message-body" + (role === "assistant" ? " markdown" : "");
     body.setAttribute("data-role", role);
@@ -167,6 +187,10 @@
       usage: data.usage || null,
       model: data.model || "",
       servedModel: data.served_model || "",
+      versions: (data.versions || []).map(String),
+      feedback: data.feedback || null,
+      created: data.created || null,
+      actions: elements.wrapper.querySelector(".message-actions") || addActions(elements.wrapper),
       resyncing: false,
     };
     messages.set(m.id, m);
@@ -188,6 +212,13 @@
     return m;
   }
 
+  function addActions(wrapper) {
+    const actions = document.createElement("div");
+    actions.className = "message-actions";
+    wrapper.append(actions);
+    return actions;
+  }
+
   /** Adopts the server-rendered messages, then renders assistant ones as Markdown. */
   function adoptServerMessages() {
     const byId = new Map((initial.messages || []).map((d) => [String(d.id), d]));
@@ -201,6 +232,8 @@
       if (role === "assistant") {
         body.classList.remove("is-raw");
         renderNow(m);
+      } else {
+        renderActions(m);
       }
     }
     updateEmptyState();
@@ -213,7 +246,7 @@
     if (m.status === "streaming") {
       const writing = document.createElement("span");
       writing.className = "meta-writing";
-      writing.textContent = "Writing…";
+      writing.textContent = _("Writing…");
       m.meta.append(writing);
       return;
     }
@@ -223,9 +256,9 @@
     const u = m.usage;
     if (u && typeof u === "object") {
       if (u.total_tokens != null) {
-        parts.push(formatNumber(u.total_tokens) + " tokens");
+        parts.push(format(_("%s tokens"), [formatNumber(u.total_tokens)]));
       } else if (u.prompt_tokens != null || u.completion_tokens != null) {
-        parts.push(formatNumber(u.prompt_tokens || 0) + " in · " + formatNumber(u.completion_tokens || 0) + " out");
+        parts.push(format(_("%(in)s in · %(out)s out"), { in: formatNumber(u.prompt_tokens || 0), out: formatNumber(u.completion_tokens || 0) }));
       }
     }
     for (const part of parts) {
@@ -239,7 +272,7 @@
       const notice = document.createElement("span");
       notice.className = "meta-notice notice-" + reason.replace(/[^a-z_]/gi, "");
       notice.setAttribute("data-finish", reason);
-      notice.textContent = FINISH_NOTICES[reason] || "Ended: " + reason;
+      notice.textContent = FINISH_NOTICES[reason] || format(_("Ended: %s"), [reason]);
       m.meta.append(notice);
     }
   }
@@ -253,8 +286,242 @@
       m.body.classList.toggle("is-empty", m.text === "");
       renderMeta(m);
     }
+    renderActions(m);
     if (stickToBottom) scrollToBottom();
   }
+
+  // ---- message actions: versions, copy, edit, regenerate, feedback ---------------------------
+
+  function actionButton(action, label, text) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "message-action";
+    button.setAttribute("data-message-action", action);
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.textContent = text || label;
+    return button;
+  }
+
+  function isLast(m) {
+    const all = Array.from(messages.values());
+    return all.length > 0 && all[all.length - 1] === m;
+  }
+
+  function renderActions(m) {
+    if (!m.actions) return;
+    m.actions.replaceChildren();
+    if (m.status === "streaming") return;
+    const busy = streamingId !== null || pending !== null;
+    if (m.versions.length > 1) {
+      const at = m.versions.indexOf(m.id);
+      const nav = document.createElement("span");
+      nav.className = "message-versions";
+      const previous = actionButton("version-previous", _("Previous version"), "‹");
+      previous.disabled = busy || at <= 0;
+      previous.dataset.target = m.versions[at - 1] || "";
+      const next = actionButton("version-next", _("Next version"), "›");
+      next.disabled = busy || at >= m.versions.length - 1;
+      next.dataset.target = m.versions[at + 1] || "";
+      const count = document.createElement("span");
+      count.className = "message-version-count";
+      count.textContent = format(_("%(at)s / %(of)s"), { at: at + 1, of: m.versions.length });
+      nav.append(previous, count, next);
+      m.actions.append(nav);
+    }
+    m.actions.append(actionButton("copy", _("Copy message"), _("Copy")));
+    if (m.role === "user") {
+      const edit = actionButton("edit", _("Edit message"), _("Edit"));
+      edit.disabled = busy || conversationId === null;
+      m.actions.append(edit);
+      return;
+    }
+    if (isLast(m)) {
+      const again = actionButton("regenerate", _("Regenerate reply"), _("Regenerate"));
+      again.disabled = busy;
+      m.actions.append(again);
+    }
+    const rating = m.feedback ? m.feedback.rating : 0;
+    const up = actionButton("thumbs-up", _("Good reply"), "👍");
+    up.setAttribute("aria-pressed", String(rating === 1));
+    const down = actionButton("thumbs-down", _("Bad reply"), "👎");
+    down.setAttribute("aria-pressed", String(rating === -1));
+    m.actions.append(up, down);
+  }
+
+  function renderAllActions() {
+    for (const m of messages.values()) renderActions(m);
+  }
+
+  function copyText(m, button) {
+    const done = () => {
+      button.textContent = _("Copied");
+      setTimeout(() => { button.textContent = _("Copy"); }, 1500);
+      announce(_("Copied to the clipboard"));
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(m.text).then(done, () => fallbackCopy(m.text, done));
+    } else {
+      fallbackCopy(m.text, done);
+    }
+  }
+
+  function fallbackCopy(text, done) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.append(area);
+    area.select();
+    try { document.execCommand("copy"); done(); } catch (err) { showError(_("Copying is not allowed here.")); }
+    area.remove();
+  }
+
+  function giveFeedback(m, rating, comment) {
+    const current = m.feedback ? m.feedback.rating : 0;
+    const value = rating === current && comment === undefined ? 0 : rating; // pressing it again takes it back
+    post(urlFor(urls.feedback, m.id), { rating: String(value), comment: comment || "" })
+      .then((data) => {
+        m.feedback = data.rating ? { rating: data.rating, comment: data.comment } : null;
+        renderActions(m);
+        if (data.rating === -1 && comment === undefined) askComment(m);
+        else if (data.rating) announce(_("Thanks for the feedback"));
+      })
+      .catch((error) => showError(error.message));
+  }
+
+  function askComment(m) {
+    const form = document.createElement("form");
+    form.className = "feedback-form";
+    const label = document.createElement("label");
+    const fieldId = "feedback-" + m.id;
+    label.htmlFor = fieldId;
+    label.textContent = _("What was wrong? (optional)");
+    const field = document.createElement("textarea");
+    field.id = fieldId;
+    field.rows = 2;
+    field.maxLength = 2000;
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.className = "button button-primary";
+    send.textContent = _("Send feedback");
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button";
+    cancel.textContent = _("Skip");
+    const bar = document.createElement("div");
+    bar.className = "feedback-bar";
+    bar.append(cancel, send);
+    form.append(label, field, bar);
+    m.wrapper.append(form);
+    field.focus();
+    cancel.addEventListener("click", () => form.remove());
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      form.remove();
+      giveFeedback(m, -1, field.value);
+    });
+  }
+
+  function startEdit(m) {
+    if (m.wrapper.querySelector(".edit-form")) return;
+    const form = document.createElement("form");
+    form.className = "edit-form";
+    const field = document.createElement("textarea");
+    field.value = m.text;
+    field.rows = Math.min(10, m.text.split("\n").length + 1);
+    field.setAttribute("aria-label", _("Edit your message"));
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.className = "button button-primary";
+    send.textContent = _("Save and send");
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button";
+    cancel.textContent = _("Cancel");
+    const bar = document.createElement("div");
+    bar.className = "feedback-bar";
+    bar.append(cancel, send);
+    form.append(field, bar);
+    m.body.hidden = true;
+    m.wrapper.append(form);
+    field.focus();
+    const close = () => { form.remove(); m.body.hidden = false; };
+    cancel.addEventListener("click", close);
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(); }
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const content = field.value;
+      if (!content.trim() || streamingId !== null || pending !== null) return;
+      close();
+      startReply({ type: "send", conversation: conversationId, content: content, edit: Number(m.id) }, { content, replaces: m.id });
+    });
+  }
+
+  function regenerate(m) {
+    const frame = { type: "regenerate", conversation: conversationId, message: Number(m.id) };
+    startReply(frame, { content: "", replaces: m.id });
+  }
+
+  /** Drops the message and everything after it: a fork replaces them with a new branch. */
+  function removeFrom(id) {
+    let found = false;
+    for (const [key, m] of Array.from(messages.entries())) {
+      if (key === String(id)) found = true;
+      if (found) { m.wrapper.remove(); messages.delete(key); }
+    }
+    updateEmptyState();
+  }
+
+  /** Shows the branch the server sent: every message rendered again, with its versions. */
+  function showThread(list) {
+    for (const m of messages.values()) m.wrapper.remove();
+    messages.clear();
+    for (const data of list) appendMessage(data);
+    const last = list[list.length - 1];
+    setStreaming(last && last.role === "assistant" && last.status === "streaming" ? last.id : null);
+    renderAllActions();
+  }
+
+  function loadThread() {
+    if (conversationId === null) return Promise.resolve();
+    const id = conversationId;
+    return fetch(urlFor(urls.thread, id), { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => { if (data && id === conversationId) showThread(data.messages); })
+      .catch(() => {});
+  }
+
+  function showVersion(target) {
+    if (!target || conversationId === null) return;
+    post(urlFor(urls.branch, conversationId), { message: target })
+      .then((data) => {
+        showThread(data.messages);
+        announce(_("Showing another version"));
+      })
+      .catch((error) => showError(error.message));
+  }
+
+  messageList.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-message-action]");
+    if (!button || button.disabled) return;
+    const wrapper = button.closest("[data-wrapper-for]");
+    const m = wrapper ? messages.get(wrapper.getAttribute("data-wrapper-for")) : null;
+    if (!m) return;
+    switch (button.getAttribute("data-message-action")) {
+      case "copy": return copyText(m, button);
+      case "edit": return startEdit(m);
+      case "regenerate": return regenerate(m);
+      case "thumbs-up": return giveFeedback(m, 1);
+      case "thumbs-down": return giveFeedback(m, -1);
+      case "version-previous":
+      case "version-next": return showVersion(button.dataset.target);
+      default: return undefined;
+    }
+  });
 
   function scheduleRender(m) {
     dirty.add(m.id);
@@ -294,40 +561,20 @@
       charCount.classList.toggle("is-over", tooLong);
     }
     composer.classList.toggle("is-pending", pending !== null);
+    const busy = streaming || pending !== null;
+    if (busy !== lastBusy) {
+      lastBusy = busy;
+      renderAllActions();
+    }
   }
+  let lastBusy = null;
 
   // ---- sidebar -----------------------------------------------------------------------------
 
-  function sidebarItem(id) {
-    return conversationList.querySelector('li[data-conversation="' + CSS.escape(String(id)) + '"]');
-  }
-
   function upsertSidebar(id, newTitle, moveToTop) {
-    let item = sidebarItem(id);
-    if (!item) {
-      item = document.createElement("li");
-      item.setAttribute("data-conversation", String(id));
-      const link = document.createElement("a");
-      link.href = urlFor(urls.conversation, id);
-      const span = document.createElement("span");
-      span.className = "conversation-title";
-      link.append(span);
-      item.append(link);
-      span.textContent = displayTitle(newTitle);
-      conversationList.prepend(item);
-      const empty = sidebar.querySelector(".conversation-empty");
-      if (empty) empty.hidden = true;
-    } else {
-      if (newTitle !== undefined && newTitle !== null) {
-        item.querySelector(".conversation-title").textContent = displayTitle(newTitle);
-      }
-      if (moveToTop && conversationList.firstElementChild !== item) conversationList.prepend(item);
-    }
-    if (String(id) === String(conversationId)) {
-      for (const a of conversationList.querySelectorAll('a[aria-current="page"]')) a.removeAttribute("aria-current");
-      item.querySelector("a").setAttribute("aria-current", "page");
-    }
-    return item;
+    if (!Sidebar) return;
+    Sidebar.upsert(id, newTitle, moveToTop);
+    if (String(id) === String(conversationId)) Sidebar.markCurrent(id);
   }
 
   function setOpenTitle(newTitle) {
@@ -421,13 +668,13 @@
         // Deactivated or signed out: reconnecting cannot help, logging in again might.
         pending = null;
         setStreaming(null);
-        setConnectionStatus("Signed out");
-        showError("You have been signed out of the chat. Reload the page to log in again.");
+        setConnectionStatus(_("Signed out"));
+        showError(_("You have been signed out of the chat. Reload the page to log in again."));
         return;
       }
       if (pending && !pending.frame) {
         pending = null;
-        showError("The connection dropped before the server confirmed your message. It is still in the box below: check the conversation before sending it again.");
+        showError(_("The connection dropped before the server confirmed your message. It is still in the box below: check the conversation before sending it again."));
         updateControls();
       }
       scheduleReconnect();
@@ -436,7 +683,7 @@
 
   function scheduleReconnect() {
     if (reconnectTimer !== null) return;
-    setConnectionStatus(connectedOnce ? "Reconnecting…" : "Connecting…");
+    setConnectionStatus(connectedOnce ? _("Reconnecting…") : _("Connecting…"));
     const delay = backoff;
     backoff = Math.min(backoff * 2, BACKOFF_MAX);
     reconnectTimer = setTimeout(connect, delay);
@@ -474,11 +721,23 @@
     let userText = "";
     if (mine) {
       userText = pending.content;
-      if (input.value === pending.content) input.value = "";
+      if (pending.replaces) {
+        removeFrom(pending.replaces); // an edit or a regeneration: a new branch from there
+      } else if (input.value === pending.content) {
+        input.value = "";
+      }
       pending = null;
       resizeInput();
       if (conversationId === null) adoptConversation(frame.conversation, frame.title);
+    } else if (frame.fork && isOpen(frame)) {
+      // Another tab forked this conversation: show the branch it is on now.
+      upsertSidebar(frame.conversation, frame.title, true);
+      forked.add(String(frame.message));
+      loadThread();
+      return;
     }
+    if (frame.fork) forked.add(String(frame.message));
+    if (typeof frame.content === "string" && !userText) userText = frame.content;
     if (!isOpen(frame)) {
       if (frame.conversation != null) upsertSidebar(frame.conversation, frame.title, true);
       updateControls();
@@ -530,9 +789,12 @@
     }
     if (streamingId === String(frame.message) || streamingId === null) {
       setStreaming(null);
-      announce("Reply finished");
+      announce(_("Reply finished"));
     }
+    // A reply on a new branch: fetch the versions the fork made.
+    if (forked.delete(String(frame.message))) loadThread();
   }
+  const forked = new Set();
 
   function onSnapshot(frame) {
     if (!isOpen(frame)) return;
@@ -572,7 +834,7 @@
   function onConversation(frame) {
     if (frame.conversation == null) return;
     if (isOpen(frame)) setOpenTitle(frame.title);
-    if (isOpen(frame) || sidebarItem(frame.conversation)) upsertSidebar(frame.conversation, frame.title, false);
+    upsertSidebar(frame.conversation, frame.title, false);
   }
 
   function onError(frame) {
@@ -592,36 +854,41 @@
 
   function errorFallback(code) {
     switch (code) {
-      case "too_large": return "The message is too long.";
-      case "not_found": return "That conversation does not exist.";
-      case "busy": return "A reply is already being written in this conversation.";
-      case "no_api_key": return "No API key is set for you or your team.";
-      default: return "Something went wrong (" + (code || "error") + ").";
+      case "too_large": return _("The message is too long.");
+      case "not_found": return _("That conversation does not exist.");
+      case "busy": return _("A reply is already being written in this conversation.");
+      case "no_api_key": return _("No API key is set for you or your team.");
+      default: return format(_("Something went wrong (%s)."), [code || "error"]);
     }
   }
 
-  /** Brings the transcript in line with the server after missed frames (owner-only export). */
+  /** Brings the transcript in line with the server after missed frames (the branch on show). */
   function reconcileFromServer() {
     if (conversationId === null) return;
     const id = conversationId;
-    fetch(urlFor(urls.exportJson, id), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(urlFor(urls.thread, id), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then((r) => (r.ok ? r.json() : null))
       .then((data) => {
         if (!data || id !== conversationId || !Array.isArray(data.messages)) return;
+        const onServer = new Set(data.messages.map((d) => String(d.id)));
+        const shown = Array.from(messages.keys());
+        if (shown.some((key) => !onServer.has(key) && key !== streamingId)) {
+          showThread(data.messages); // another tab switched branches meanwhile
+          return;
+        }
         for (const d of data.messages) {
           const key = String(d.id);
           if (key === streamingId) continue; // live frames own it
           const m = messages.get(key);
           if (!m) {
-            appendMessage({
-              id: d.id, role: d.role, content: d.content || "", model: d.model,
-              finish_reason: d.finish_reason, usage: d.usage, status: "done",
-            });
+            appendMessage({ ...d, status: "done" });
             continue;
           }
-          if (m.role !== "assistant") continue;
+          m.versions = (d.versions || []).map(String);
+          m.feedback = d.feedback || null;
+          if (m.role !== "assistant") { renderActions(m); continue; }
           const reason = d.finish_reason || "";
-          if (m.status === "done" && m.text === (d.content || "") && m.finishReason === reason) continue;
+          if (m.status === "done" && m.text === (d.content || "") && m.finishReason === reason) { renderActions(m); continue; }
           m.text = d.content || "";
           m.status = "done";
           m.finishReason = reason;
@@ -629,7 +896,6 @@
           if (d.model && !m.model) m.model = d.model;
           scheduleRender(m);
         }
-        if (data.title) setOpenTitle(data.title);
       })
       .catch(() => {});
   }
@@ -642,18 +908,25 @@
     if (content.trim() === "") return;
     const length = codePoints(content);
     if (length > MAX_CONTENT) {
-      showError("The message is too long: " + formatNumber(length) + " characters, at most " + formatNumber(MAX_CONTENT) + ".");
+      showError(format(_("The message is too long: %(length)s characters, at most %(max)s."), { length: formatNumber(length), max: formatNumber(MAX_CONTENT) }));
       return;
     }
-    const frame = { type: "send", id: randomId(), conversation: conversationId, content: content };
-    if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
+    const frame = { type: "send", conversation: conversationId, content: content };
     // A new chat starts with the system prompt of the panel (the user's default unless changed).
     if (conversationId === null && systemPrompt) frame.system_prompt = systemPrompt.value;
+    startReply(frame, { content });
+  }
+
+  /** Sends a frame that starts a reply (send, edit or regenerate); `started` or `error` answers it. */
+  function startReply(frame, expected) {
+    if (streamingId !== null || pending !== null) return;
+    frame.id = randomId();
+    if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
     // Not connected yet (a fresh page, a reconnect): the frame waits and goes out on "open",
     // so typing fast after a page load loses nothing and needs no second try.
     const queued = !sendFrame(frame);
-    pending = { id: frame.id, content: content, frame: queued ? frame : null };
-    if (queued) setConnectionStatus("Connecting… your message goes out as soon as the server answers");
+    pending = { id: frame.id, content: expected.content, replaces: expected.replaces || null, frame: queued ? frame : null };
+    if (queued) setConnectionStatus(_("Connecting… your message goes out as soon as the server answers"));
     hideError();
     stickToBottom = true;
     updateControls();
@@ -662,7 +935,7 @@
   function stop() {
     if (streamingId === null || conversationId === null) return;
     if (!sendFrame({ type: "stop", conversation: conversationId })) {
-      showError("Not connected to the server, so the reply cannot be stopped right now.");
+      showError(_("Not connected to the server, so the reply cannot be stopped right now."));
     }
   }
 
@@ -689,6 +962,17 @@
     stop();
   });
   document.addEventListener("keydown", (event) => {
+    const command = (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey;
+    if (command && event.key.toLowerCase() === "k") {
+      event.preventDefault(); // the browser's own Ctrl+K searches the web
+      location.assign(urls.home);
+      return;
+    }
+    if (command && event.key === "/") {
+      event.preventDefault();
+      if (Sidebar) Sidebar.focusSearch();
+      return;
+    }
     if (event.key !== "Escape" || event.isComposing) return;
     if (app.classList.contains("sidebar-open")) {
       closeSidebar();
@@ -711,6 +995,11 @@
   if (backdrop) backdrop.addEventListener("click", closeSidebar);
 
   Render.bindCopyButtons(messageList);
+
+  // Renamed in the sidebar: the open conversation's heading follows.
+  document.addEventListener("tokenoff:renamed", (event) => {
+    if (String(event.detail.id) === String(conversationId)) setOpenTitle(event.detail.title);
+  });
 
   // The page for a pushed URL is the server's: going back or forward loads it.
   window.addEventListener("popstate", () => { location.reload(); });
