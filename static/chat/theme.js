@@ -1,0 +1,84 @@
+/* Light, dark or the system's theme. Loaded in <head> without defer, so <html data-theme> is set
+   before the first paint (the CSP forbids an inline script). The CSS does the rest: no data-theme
+   follows prefers-color-scheme live, data-theme="light" or "dark" forces one (chat.css). */
+(function () {
+  "use strict";
+
+  var KEY = "tokenoff-theme";
+  var CHOICES = ["system", "light", "dark"];
+  // Django's admin keeps its own switch under this key, with "auto" for the system's theme.
+  var ADMIN_KEY = "theme";
+  var HL_MEDIA = { light: "(prefers-color-scheme: light)", dark: "(prefers-color-scheme: dark)" };
+  var root = document.documentElement;
+
+  function stored() {
+    var value = null;
+    try {
+      value = window.localStorage.getItem(KEY);
+    } catch (e) {
+      // Storage refused (private mode, blocked cookies): follow the system.
+    }
+    return CHOICES.indexOf(value) >= 0 ? value : "system";
+  }
+
+  function save(choice) {
+    try {
+      window.localStorage.setItem(KEY, choice);
+      window.localStorage.setItem(ADMIN_KEY, choice === "system" ? "auto" : choice);
+    } catch (e) {
+      // Not kept across pages, but the page still switches.
+    }
+  }
+
+  // highlight.js's two stylesheets carry a media query; a forced theme switches one on, the other off.
+  function applyHighlight(choice) {
+    var links = document.querySelectorAll("link[data-hl-theme]");
+    for (var i = 0; i < links.length; i++) {
+      var which = links[i].getAttribute("data-hl-theme");
+      if (!HL_MEDIA[which]) continue;
+      links[i].media = choice === "system" ? HL_MEDIA[which] : which === choice ? "all" : "not all";
+    }
+  }
+
+  function apply(choice) {
+    if (choice === "system") {
+      root.removeAttribute("data-theme");
+    } else {
+      root.setAttribute("data-theme", choice);
+    }
+    var meta = document.querySelector('meta[name="color-scheme"]');
+    if (meta) meta.setAttribute("content", choice === "system" ? "light dark" : choice);
+    applyHighlight(choice);
+  }
+
+  function wire() {
+    applyHighlight(stored()); // the <link>s come after this script in <head>
+    var select = document.getElementById("theme-select");
+    if (!select) return;
+    select.value = stored();
+    select.hidden = false; // without this script the switch could not work, so it stays hidden
+    select.addEventListener("change", function () {
+      var choice = CHOICES.indexOf(select.value) >= 0 ? select.value : "system";
+      save(choice);
+      apply(choice);
+    });
+  }
+
+  apply(stored());
+
+  // "interactive" comes before the deferred scripts run, so code is never highlighted in the other theme.
+  if (document.readyState === "loading") {
+    document.addEventListener("readystatechange", wire, { once: true });
+  } else {
+    wire();
+  }
+
+  // A choice made in another tab applies here too.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== KEY) return;
+    var choice = stored();
+    apply(choice);
+    var select = document.getElementById("theme-select");
+    if (select) select.value = choice;
+  });
+})();
