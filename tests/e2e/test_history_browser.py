@@ -1,0 +1,156 @@
+"""Issue #4 in Debian's Chromium: branches, feedback, copy, the sidebar's actions, search, shortcuts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import USERS
+from tests.e2e.test_browser import send_and_wait
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def chat(browser, live, fake_server):
+    fake_server.reset()
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base_url)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
+    page.on("dialog", lambda dialog: dialog.accept())  # the delete confirmation
+    page.goto(f"{live.base_url}/accounts/login/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", USERS["alice"])
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(f"{live.base_url}/")
+    yield page
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "last-history-test.png"))
+    context.close()
+
+
+def pressed(page, action: str) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('[data-message-action={action}]')"
+        ".getAttribute('aria-pressed') === 'true'"
+    )
+
+
+def idle(page) -> None:
+    page.wait_for_function("() => !window.TokenOffChat.streaming && window.TokenOffChat.pending === null")
+
+
+def test_regenerate_edit_and_flip_between_versions(chat):
+    send_and_wait(chat, "[fake:chunks=3] first")
+    send_and_wait(chat, "[fake:chunks=4] second")
+    last = chat.locator("article.message-assistant").last
+    last.locator("[data-message-action=regenerate]").click()
+    chat.wait_for_function(
+        "() => document.querySelector('article.message-assistant:last-of-type .message-version-count')"
+        "?.textContent.includes('2 / 2')",
+        timeout=15_000,
+    )
+    idle(chat)
+    assert chat.locator("[data-role=user]").count() == 2  # the question is not repeated
+
+    chat.locator("article.message-assistant").last.locator("[data-message-action=version-previous]").click()
+    chat.wait_for_function(
+        "() => document.querySelector('article.message-assistant:last-of-type .message-version-count')"
+        "?.textContent.includes('1 / 2')"
+    )
+
+    # Edit the first question: a new branch with one question and its reply.
+    chat.locator("article.message-user").first.locator("[data-message-action=edit]").click()
+    chat.fill(".edit-form textarea", "[fake:chunks=2] first, edited")
+    chat.click(".edit-form button[type=submit]")
+    chat.wait_for_function("() => document.querySelectorAll('[data-role=user]').length === 1", timeout=15_000)
+    idle(chat)
+    user = chat.locator("article.message-user").first
+    assert "first, edited" in user.inner_text() and "2" in user.locator(".message-version-count").inner_text()
+    chat.reload()  # the branch on show is the server's, not the page's
+    assert chat.locator("[data-role=user]").count() == 1
+    assert "first, edited" in chat.locator("[data-role=user]").first.inner_text()
+    assert chat.csp_violations == []
+
+
+def test_feedback_copy_and_tokens_under_a_reply(chat):
+    send_and_wait(chat, "[fake:chunks=3] rate me")
+    reply = chat.locator("article.message-assistant").last
+    assert "tokens" in reply.locator(".message-meta").inner_text()
+    reply.locator("[data-message-action=thumbs-down]").click()
+    chat.fill(".feedback-form textarea", "Too short")
+    chat.click(".feedback-form button[type=submit]")
+    pressed(chat, "thumbs-down")
+    chat.reload()
+    reply = chat.locator("article.message-assistant").last
+    assert reply.locator("[data-message-action=thumbs-down]").get_attribute("aria-pressed") == "true"
+    reply.locator("[data-message-action=thumbs-up]").click()
+    pressed(chat, "thumbs-up")
+    reply.locator("[data-message-action=copy]").click()
+    chat.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('word1'))")
+
+
+def test_rename_pin_search_delete_with_undo_and_shortcuts(chat, live):
+    send_and_wait(chat, "[fake:chunks=2] about kangaroos")
+    first = chat.evaluate("() => window.TokenOffChat.conversation")
+    chat.keyboard.press("Control+k")
+    chat.wait_for_url(f"{live.base_url}/")
+    send_and_wait(chat, "[fake:chunks=2] about wombats")
+    item = chat.locator(f'#sidebar-lists li[data-conversation="{first}"]')
+
+    item.hover()
+    item.locator("[data-action=item-menu]").click()
+    chat.click("[data-item-action=rename]")
+    chat.fill(".rename-field", "Marsupial notes")
+    chat.keyboard.press("Enter")
+    chat.wait_for_function(
+        f"() => document.querySelector('li[data-conversation=\"{first}\"]').innerText.includes('Marsupial')"
+    )
+
+    item.hover()
+    item.locator("[data-action=item-menu]").click()
+    chat.click("[data-item-action=pin]")
+    chat.locator(f'#pinned-list li[data-conversation="{first}"]').wait_for()
+
+    chat.keyboard.press("Control+/")
+    assert chat.evaluate("() => document.activeElement.id") == "conversation-search"
+    chat.keyboard.type("kangaroos")
+    chat.locator("#search-list li").first.wait_for()
+    assert "Marsupial notes" in chat.locator("#search-list").inner_text()
+    chat.locator("#search-list mark").first.wait_for()
+    chat.keyboard.press("Escape")
+    assert chat.locator("#sidebar-lists").is_visible()
+
+    item = chat.locator(f'#sidebar-lists li[data-conversation="{first}"]')
+    item.hover()
+    item.locator("[data-action=item-menu]").click()
+    chat.click("[data-item-action=delete]")
+    chat.locator("#toast [data-action=undo]").click()
+    chat.locator(f'#pinned-list li[data-conversation="{first}"]').wait_for()
+    chat.wait_for_timeout(6500)  # past the undo window: nothing is deleted
+    chat.reload()
+    assert chat.locator(f'li[data-conversation="{first}"]').count() == 1
+
+    item = chat.locator(f'#sidebar-lists li[data-conversation="{first}"]')
+    item.hover()
+    item.locator("[data-action=item-menu]").click()
+    chat.click("[data-item-action=delete]")
+    chat.wait_for_timeout(6500)
+    chat.reload()
+    assert chat.locator(f'li[data-conversation="{first}"]').count() == 0
+    assert chat.request.get(f"{live.base_url}/c/{first}/").status == 404
+
+
+def test_the_sidebar_and_its_search_fit_a_phone(chat, live):
+    send_and_wait(chat, "[fake:chunks=1] a talk on a phone")
+    chat.set_viewport_size({"width": 390, "height": 844})
+    chat.reload()
+    width = chat.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390
+    chat.click("[data-action=toggle-sidebar]")
+    chat.locator("#conversation-search").wait_for()
+    SHOTS.mkdir(exist_ok=True)
+    chat.screenshot(path=str(SHOTS / "history-phone-sidebar.png"))
