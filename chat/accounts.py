@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from chat.forms import SignupForm
@@ -47,11 +48,13 @@ def invite(request: HttpRequest, user) -> Invitation:
     mailed = bool(settings.TOKENOFF_SEND_EMAIL and user.email)
     if mailed:
         days = settings.PASSWORD_RESET_TIMEOUT // 86400
+        body = _(
+            "Hello %(name)s,\n\nAn account on your team's TokenOff Chat is waiting for you. Choose your "
+            "password here (the link works once, for %(days)s days):\n\n%(link)s\n"
+        )
         send_mail(
-            "Your TokenOff Chat account",
-            f"Hello {user.get_username()},\n\n"
-            f"An account on your team's TokenOff Chat is waiting for you. Choose your password here "
-            f"(the link works once, for {days} days):\n\n{link}\n",
+            _("Your TokenOff Chat account"),
+            body % {"name": user.get_username(), "days": days, "link": link},
             None,
             [user.email],
         )
@@ -78,7 +81,7 @@ class InvitationView(PasswordResetConfirmView):
 def signup(request: HttpRequest) -> HttpResponse:
     """Open sign-up, when the site settings allow it; otherwise there is no such page."""
     if not SiteSettings.current().open_signup:
-        raise Http404("Sign-up is closed on this site.")
+        raise Http404(_("Sign-up is closed on this site."))
     if request.user.is_authenticated:
         return redirect("chat:home")
     form = SignupForm(request.POST or None)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from chat.audit import AuditEntry
 from chat.flags import Flag
@@ -41,7 +42,7 @@ class AuditEntryAdmin(ReadOnlyForReviewers):
     show_full_result_count = False  # no COUNT(*) over a trail that only grows
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
-    @admin.display(description="conversation", ordering="conversation_ref")
+    @admin.display(description=_("conversation"), ordering="conversation_ref")
     def conversation_link(self, entry: AuditEntry):
         if not entry.conversation_ref:
             return "-"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from chat.models import ApiKey, ChatModel, Conversation, Preferences
@@ -14,7 +15,7 @@ class SecretField(forms.CharField):
     """A key typed in once: never rendered back, stripped, and refused when it cannot be one."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("label", "API key")
+        kwargs.setdefault("label", _("API key"))
         kwargs.setdefault("max_length", 500)
         # render_value=False: a form shown again after an error never holds the key.
         super().__init__(
@@ -29,14 +30,18 @@ class SecretField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         if value and (any(c.isspace() for c in value) or len(value) < 8):
-            raise forms.ValidationError("That does not look like an API key: paste the whole key, no spaces.")
+            raise forms.ValidationError(
+                _("That does not look like an API key: paste the whole key, no spaces.")
+            )
         return value
 
 
 class ApiKeyForm(forms.Form):
     """A member sets or replaces their own key."""
 
-    secret = SecretField(help_text="Stored encrypted and never shown again: only its last four characters.")
+    secret = SecretField(
+        help_text=_("Stored encrypted and never shown again: only its last four characters.")
+    )
 
     @sensitive_variables()
     def save(self, user) -> ApiKey:
@@ -54,7 +59,7 @@ class PreferencesForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields["default_model"]
         field.queryset = ChatModel.objects.usable_by(user)
-        field.empty_label = "The site's default"
+        field.empty_label = _("The site's default")
         self.fields["system_prompt"].max_length = settings.TOKENOFF_MAX_CONTENT
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
@@ -31,7 +32,7 @@ def _page(request: HttpRequest, key_form: ApiKeyForm | None = None, prefs_form=N
 def _own_keys_allowed() -> None:
     if not SiteSettings.current().self_service_keys:
         # The page says so; a request that gets here anyway is refused like a missing page.
-        raise Http404("Members do not manage their own keys on this site.")
+        raise Http404(_("Members do not manage their own keys on this site."))
 
 
 @login_required
@@ -50,7 +51,10 @@ def set_key(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, key_form=form, status=400)
     key = form.save(request.user)
-    messages.success(request, f"Your API key {key.masked} is saved. Test it to see if TokenOff takes it.")
+    messages.success(
+        request,
+        _("Your API key %(key)s is saved. Test it to see if TokenOff takes it.") % {"key": key.masked},
+    )
     return redirect("chat:settings")
 
 
@@ -69,9 +73,9 @@ def test_key(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_key(request: HttpRequest) -> HttpResponse:
     _own_keys_allowed()
-    deleted, _ = ApiKey.objects.filter(user=request.user).delete()
+    deleted = ApiKey.objects.filter(user=request.user).delete()[0]
     if deleted:
-        messages.success(request, "Your API key is deleted. Your chats now use the team key, if any.")
+        messages.success(request, _("Your API key is deleted. Your chats now use the team key, if any."))
     return redirect("chat:settings")
 
 
@@ -82,7 +86,7 @@ def save_preferences(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, prefs_form=form, status=400)
     form.save()
-    messages.success(request, "Your defaults are saved. They apply to new chats.")
+    messages.success(request, _("Your defaults are saved. They apply to new chats."))
     return redirect("chat:settings")
 
 

@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
@@ -18,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,7 +41,11 @@ class FlagForm(forms.ModelForm):
     class Meta:
         model = Flag
         fields = ["note"]
-        widgets = {"note": forms.Textarea(attrs={"rows": 3, "placeholder": "Why does this need attention?"})}
+        widgets = {
+            "note": forms.Textarea(
+                attrs={"rows": 3, "placeholder": gettext_lazy("Why does this need attention?")}
+            )
+        }
 
 
 def reviewer_required(view):
@@ -47,7 +54,7 @@ def reviewer_required(view):
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not review_enabled():
-            raise Http404("Review is off on this site.")
+            raise Http404(_("Review is off on this site."))
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not can_review(request.user):
@@ -82,10 +89,10 @@ def _shortcuts(params: QueryDict) -> list[dict]:
     today = timezone.localdate()
     yesterday = today - dt.timedelta(days=1)
     ranges = [
-        ("Today", today, today),
-        ("Yesterday", yesterday, yesterday),
-        ("Last 7 days", today - dt.timedelta(days=6), today),
-        ("Last 30 days", today - dt.timedelta(days=29), today),
+        (_("Today"), today, today),
+        (_("Yesterday"), yesterday, yesterday),
+        (_("Last 7 days"), today - dt.timedelta(days=6), today),
+        (_("Last 30 days"), today - dt.timedelta(days=29), today),
     ]
     chips = []
     for label, since, until in ranges:
@@ -95,9 +102,9 @@ def _shortcuts(params: QueryDict) -> list[dict]:
         )
         chips.append({"label": label, "query": query, "active": active})
     for label, key, value in [
-        ("Thumbs down", "feedback", "down"),
-        ("Errors", "outcome", "error"),
-        ("Flagged", "flagged", "on"),
+        (_("Thumbs down"), "feedback", "down"),
+        (_("Errors"), "outcome", "error"),
+        (_("Flagged"), "flagged", "on"),
     ]:
         active = params.get(key) == value
         query = _list_query(params, **{key: None if active else value})
@@ -207,7 +214,7 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         Flag.raise_on(conversation, request.user, form.cleaned_data["note"])
         audit.record(request.user, Action.FLAG, conversation, detail=form.cleaned_data["note"])
-    messages.success(request, "Flagged. It is listed under Flagged until someone resolves it.")
+    messages.success(request, _("Flagged. It is listed under Flagged until someone resolves it."))
     return redirect(_safe_next(request, reverse("review:transcript", args=[pk])))
 
 
@@ -220,7 +227,7 @@ def resolve_flag(request: HttpRequest, pk: int) -> HttpResponse:
             flag.resolve(request.user)
             detail = f"flag #{flag.pk}: {flag.note}"
             audit.record(request.user, Action.RESOLVE, flag.conversation, detail=detail)
-        messages.success(request, "Flag resolved.")
+        messages.success(request, _("Flag resolved."))
     return redirect(_safe_next(request, reverse("review:transcript", args=[flag.conversation_id])))
 
 
@@ -245,16 +252,20 @@ def export(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("format")
     limit = settings.TOKENOFF_REVIEW_EXPORT_LIMIT
     if kind not in ("json", "md"):
-        messages.error(request, "Choose JSON or Markdown for the export.")
+        messages.error(request, _("Choose JSON or Markdown for the export."))
     elif not ids or tampered:
-        messages.error(request, "Tick the conversations to export first.")
+        messages.error(request, _("Tick the conversations to export first."))
     elif len(ids) > limit:
-        messages.error(request, f"One export holds at most {limit:,} conversations, not {len(ids):,}.")
+        messages.error(
+            request,
+            _("One export holds at most %(limit)s conversations, not %(count)s.")
+            % {"limit": intcomma(limit), "count": intcomma(len(ids))},
+        )
     else:
         loaded = review_exports.load(ids)
         if loaded:
             return _export_response(request, loaded, kind)
-        messages.error(request, "Those conversations no longer exist.")
+        messages.error(request, _("Those conversations no longer exist."))
     return redirect(back)
 
 

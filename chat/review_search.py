@@ -16,6 +16,7 @@ from django.db import OperationalError, connections, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from psycopg.errors import QueryCanceled
 
 from chat.feedback import Feedback
@@ -29,13 +30,13 @@ MARK_START, MARK_END = "\x02", "\x03"
 SNIPPET_CHARS = 200
 
 OUTCOMES = [
-    ("error", "Errors"),
-    ("stopped", "Stopped"),
-    ("interrupted", "Interrupted"),
-    ("length", "Cut off (length)"),
-    ("content_filter", "Content filter"),
+    ("error", _("Errors")),
+    ("stopped", _("Stopped")),
+    ("interrupted", _("Interrupted")),
+    ("length", _("Cut off (length)")),
+    ("content_filter", _("Content filter")),
 ]
-FEEDBACK = [("any", "Any feedback"), ("down", "Thumbs down"), ("up", "Thumbs up")]
+FEEDBACK = [("any", _("Any feedback")), ("down", _("Thumbs down")), ("up", _("Thumbs up"))]
 FAILED = ["error", "interrupted"]
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -80,21 +81,21 @@ class ReviewFilters(forms.Form):
         empty_label="Everyone",
     )
     model = forms.CharField(required=False, max_length=100)
-    since = forms.DateField(required=False, label="From")
-    until = forms.DateField(required=False, label="To")
-    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *OUTCOMES])
-    feedback = forms.ChoiceField(required=False, choices=[("", "Any or none"), *FEEDBACK])
-    flagged = forms.BooleanField(required=False, label="Flagged only")
+    since = forms.DateField(required=False, label=_("From"))
+    until = forms.DateField(required=False, label=_("To"))
+    outcome = forms.ChoiceField(required=False, choices=[("", _("Any outcome")), *OUTCOMES])
+    feedback = forms.ChoiceField(required=False, choices=[("", _("Any or none")), *FEEDBACK])
+    flagged = forms.BooleanField(required=False, label=_("Flagged only"))
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise forms.ValidationError("The date range ends before it starts.")
+            raise forms.ValidationError(_("The date range ends before it starts."))
         return data
 
     def user_options(self) -> list[tuple[str, str]]:
         names = self.fields["user"].queryset.values_list(get_user_model().USERNAME_FIELD, flat=True)
-        return [("", "Everyone"), *((name, name) for name in names)]
+        return [("", _("Everyone")), *((name, name) for name in names)]
 
     def model_options(self) -> list[tuple[str, str]]:
         """The catalogue's names, plus the asked-for one when the catalogue no longer has it."""
@@ -102,7 +103,7 @@ class ReviewFilters(forms.Form):
         current = (self.data.get("model") or "").strip()
         if current and current not in names:
             names.insert(0, current)
-        return [("", "Any model"), *((name, name) for name in names)]
+        return [("", _("Any model")), *((name, name) for name in names)]
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -189,7 +190,7 @@ class Cursor:
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
         """The cursor of a page link, or None for anything else (the first page)."""
-        micros, _, pk = (text or "").partition("-")
+        micros, _sep, pk = (text or "").partition("-")
         if not (micros.isdigit() and pk.isdigit()):
             return None
         try:
@@ -322,7 +323,7 @@ def _pieces(snippet: str) -> list[tuple[str, bool]]:
     before, *marked_parts = snippet.split(MARK_START)
     add(before, False)
     for part in marked_parts:
-        marked, _, after = part.partition(MARK_END)
+        marked, _sep, after = part.partition(MARK_END)
         add(marked, True)
         add(after, False)
     return pieces

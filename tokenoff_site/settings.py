@@ -109,6 +109,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common (Django's docs): the language from the switch's cookie, else the
+    # browser's Accept-Language; then the time zone the browser reported in the `tz` cookie.
+    "django.middleware.locale.LocaleMiddleware",
+    "chat.timezones.TimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -138,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chat.context_processors.site",
+                "chat.i18n.catalogue_url",
             ],
         },
     },
@@ -193,7 +198,10 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Stored and computed in UTC; shown in the zone the browser reports (chat/timezones.py).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

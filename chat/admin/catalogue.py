@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from chat import upstream
@@ -37,65 +38,71 @@ class ChatModelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "label", "description", "enabled", "is_default", "sort_order"]}),
         (
-            "Parameters",
+            _("Parameters"),
             {
-                "description": "What the site sends with every request to this model. Chat models take "
-                "temperature and max_tokens; reasoning models (o3, o4-mini, the GPT-5 family) take "
-                "reasoning_effort and max_completion_tokens, and refuse a temperature.",
+                "description": _(
+                    "What the site sends with every request to this model. Chat models take "
+                    "temperature and max_tokens; reasoning models (o3, o4-mini, the GPT-5 family) take "
+                    "reasoning_effort and max_completion_tokens, and refuse a temperature."
+                ),
                 "fields": ["is_reasoning", "temperature", "max_output_tokens", "reasoning_effort"],
             },
         ),
         (
-            "Who may use it",
+            _("Who may use it"),
             {
-                "description": "Everyone may use an enabled model unless it is kept for some groups here. "
-                "A group can also be limited to some models: see Groups.",
+                "description": _(
+                    "Everyone may use an enabled model unless it is kept for some groups here. "
+                    "A group can also be limited to some models: see Groups."
+                ),
                 "fields": ["groups"],
             },
         ),
         (
-            "Prices",
+            _("Prices"),
             {
-                "description": "Per million tokens, in one currency for all models; the cost of each reply "
-                "and the usage pages follow from them. Empty: replies of this model have no cost.",
+                "description": _(
+                    "Per million tokens, in one currency for all models; the cost of each reply "
+                    "and the usage pages follow from them. Empty: replies of this model have no cost."
+                ),
                 "fields": ["input_price", "output_price"],
             },
         ),
-        ("Upstream", {"fields": ["missing_upstream"]}),
+        (_("Upstream"), {"fields": ["missing_upstream"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
-    @admin.display(description="Default", ordering="-is_default")
+    @admin.display(description=_("Default"), ordering="-is_default")
     def default_mark(self, model: ChatModel):
         if not model.is_default:
             return ""
         return format_html('<span class="key-badge key-badge-ok">{}</span>', "default")
 
-    @admin.display(description="Kind and parameters", ordering="is_reasoning")
+    @admin.display(description=_("Kind and parameters"), ordering="is_reasoning")
     def profile(self, model: ChatModel):
         sent = ", ".join(f"{name}={value}" for name, value in model.request_parameters().items())
         kind = "reasoning" if model.is_reasoning else "chat"
         return format_html('{} <span class="quiet">{}</span>', kind, sent or "upstream defaults")
 
-    @admin.display(description="Who may use it")
+    @admin.display(description=_("Who may use it"))
     def access(self, model: ChatModel) -> str:
         groups = [group.name for group in model.groups.all()]
         return "only " + ", ".join(groups) if groups else "everyone"
 
-    @admin.display(description="Upstream", ordering="missing_upstream")
+    @admin.display(description=_("Upstream"), ordering="missing_upstream")
     def upstream_status(self, model: ChatModel):
         if model.missing_upstream:
             return format_html('<span class="key-badge key-badge-rejected">{}</span>', "no longer listed")
         return format_html('<span class="quiet">{}</span>', "listed")
 
-    @admin.action(description="Enable the selected models")
+    @admin.action(description=_("Enable the selected models"))
     def enable_models(self, request, queryset):
         count = queryset.update(enabled=True)
         messages.success(request, f"{count} model(s) enabled: members see them in the picker.")
 
-    @admin.action(description="Disable the selected models")
+    @admin.action(description=_("Disable the selected models"))
     def disable_models(self, request, queryset):
         if queryset.filter(is_default=True).exists():
             messages.error(request, "The default model stays enabled: first make another one the default.")
@@ -103,7 +110,7 @@ class ChatModelAdmin(admin.ModelAdmin):
         count = queryset.update(enabled=False)
         messages.success(request, f"{count} model(s) disabled: nobody can choose them any more.")
 
-    @admin.action(description="Make the selected model the default")
+    @admin.action(description=_("Make the selected model the default"))
     def make_default(self, request, queryset):
         if queryset.count() != 1:
             messages.error(request, "Select exactly one model to make it the default.")

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,7 @@ class ApiKeyAdminForm(forms.ModelForm):
     """Whose key it is (fixed once stored) and the key itself, which is never shown again."""
 
     kind = forms.ChoiceField(
-        label="Whose key",
+        label=_("Whose key"),
         choices=[
             ("team", "The team key: used by every member who has no key of their own"),
             ("user", "A member's own key"),
@@ -126,25 +127,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return [(None, {"fields": ["kind", "user", "secret"]})]
         return [
             (None, {"fields": ["owner_name", "masked", "secret"]}),
-            ("Use and checks", {"fields": self.facts[2:]}),
+            (_("Use and checks"), {"fields": self.facts[2:]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.facts
 
-    @admin.display(description="Whose key", ordering="user__username")
+    @admin.display(description=_("Whose key"), ordering="user__username")
     def owner_name(self, key: ApiKey) -> str:
         return key.owner
 
-    @admin.display(description="Key")
+    @admin.display(description=_("Key"))
     def masked(self, key: ApiKey) -> str:
         return key.masked
 
-    @admin.display(description="Last check")
+    @admin.display(description=_("Last check"))
     def last_check(self, key: ApiKey):
         return check_badge(key)
 
-    @admin.display(description="Encrypted under")
+    @admin.display(description=_("Encrypted under"))
     def encryption(self, key: ApiKey):
         state = key.encryption_state
         return format_html('<span class="key-badge key-badge-{}">{}</span>', state, ENCRYPTION_LABELS[state])
@@ -165,7 +166,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
-    @admin.action(description="Test the selected keys against TokenOff")
+    @admin.action(description=_("Test the selected keys against TokenOff"))
     def test_keys(self, request, queryset):
         for key in queryset:
             report_check(request, key)

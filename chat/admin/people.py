@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from chat import accounts
 from chat.models import ChatModel, ModelLimit, SiteSettings
@@ -40,7 +41,7 @@ class InvitingUserCreationForm(AdminUserCreationForm):
     """Django's form for adding a user, with the invitation as the usual way in."""
 
     usable_password = forms.ChoiceField(
-        label="How they get in",
+        label=_("How they get in"),
         required=False,
         initial="false",
         # The values are Django's: its script hides the password fields for "false".
@@ -63,8 +64,8 @@ class TeamUserAdmin(UserAdmin):
     add_form = InvitingUserCreationForm
     add_fieldsets = [
         (None, {"fields": ["username", "email", "first_name", "last_name"]}),
-        ("Password", {"fields": ["usable_password", "password1", "password2"]}),
-        ("Groups", {"fields": ["groups"]}),
+        (_("Password"), {"fields": ["usable_password", "password1", "password2"]}),
+        (_("Groups"), {"fields": ["groups"]}),
     ]
     list_display = [
         "username",
@@ -89,15 +90,15 @@ class TeamUserAdmin(UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("api_key").prefetch_related("groups")
 
-    @admin.display(description="Name")
+    @admin.display(description=_("Name"))
     def full_name(self, user) -> str:
         return user.get_full_name()
 
-    @admin.display(description="Groups")
+    @admin.display(description=_("Groups"))
     def group_names(self, user) -> str:
         return ", ".join(group.name for group in user.groups.all())
 
-    @admin.display(description="API key")
+    @admin.display(description=_("API key"))
     def chat_key(self, user):
         key = getattr(user, "api_key", None)
         if key is None:
@@ -109,7 +110,7 @@ class TeamUserAdmin(UserAdmin):
         change = reverse("admin:chat_apikey_change", args=[key.pk])
         return format_html('<a href="{}">{}</a>', change, key.masked)
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status(self, user):
         if not user.is_active:
             return format_html('<span class="key-badge key-badge-rejected">{}</span>', "deactivated")
@@ -117,7 +118,7 @@ class TeamUserAdmin(UserAdmin):
             return format_html('<span class="key-badge key-badge-unreachable">{}</span>', "invited")
         return format_html('<span class="key-badge key-badge-ok">{}</span>', "active")
 
-    @admin.display(description="Models they may use")
+    @admin.display(description=_("Models they may use"))
     def usable_models(self, user):
         names = list(ChatModel.objects.usable_by(user).values_list("name", flat=True))
         if not names:
@@ -135,12 +136,12 @@ class TeamUserAdmin(UserAdmin):
             return HttpResponseRedirect(reverse("admin:auth_user_changelist"))
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.action(description="Send an invitation link (to choose a password)")
+    @admin.action(description=_("Send an invitation link (to choose a password)"))
     def send_invitations(self, request, queryset):
         for user in queryset.filter(is_active=True):
             announce_invitation(request, user)
 
-    @admin.action(description="Deactivate: end their chats now and refuse them from now on")
+    @admin.action(description=_("Deactivate: end their chats now and refuse them from now on"))
     def deactivate(self, request, queryset):
         ended = 0
         for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
@@ -149,7 +150,7 @@ class TeamUserAdmin(UserAdmin):
             ended += 1
         messages.success(request, f"{ended} user(s) deactivated; their open chats were ended.")
 
-    @admin.action(description="Activate")
+    @admin.action(description=_("Activate"))
     def activate(self, request, queryset):
         count = queryset.update(is_active=True)
         messages.success(request, f"{count} user(s) activated.")
@@ -181,9 +182,9 @@ class GroupForm(forms.ModelForm):
     reserved_models = forms.ModelMultipleChoiceField(
         ChatModel.objects.all(),
         required=False,
-        label="Models only for this group",
+        label=_("Models only for this group"),
         widget=WrappedFilteredSelectMultiple("models", is_stacked=False),
-        help_text="Members of other groups cannot use these (unless a model is kept for their group too).",
+        help_text=_("Members of other groups cannot use these (unless a model is kept for their group too)."),
     )
 
     class Meta:
@@ -211,29 +212,31 @@ class TeamGroupAdmin(GroupAdmin):
     fieldsets = [
         (None, {"fields": ["name"]}),
         (
-            "Models",
+            _("Models"),
             {
-                "description": "By default everyone may use every enabled model. Keep models for this "
-                "group below, or limit its members to some models (further down).",
+                "description": _(
+                    "By default everyone may use every enabled model. Keep models for this "
+                    "group below, or limit its members to some models (further down)."
+                ),
                 "fields": ["reserved_models"],
             },
         ),
-        ("Admin permissions", {"classes": ["collapse"], "fields": ["permissions"]}),
+        (_("Admin permissions"), {"classes": ["collapse"], "fields": ["permissions"]}),
     ]
 
     def get_queryset(self, request):
         related = ["chat_models", "user_set", "model_limit__allowed_models"]
         return super().get_queryset(request).prefetch_related(*related)
 
-    @admin.display(description="Members")
+    @admin.display(description=_("Members"))
     def member_count(self, group) -> int:
         return len(group.user_set.all())
 
-    @admin.display(description="Models only for it")
+    @admin.display(description=_("Models only for it"))
     def reserved(self, group) -> str:
         return ", ".join(model.name for model in group.chat_models.all()) or "—"
 
-    @admin.display(description="Limited to")
+    @admin.display(description=_("Limited to"))
     def limit(self, group) -> str:
         try:
             limit = group.model_limit
