@@ -46,12 +46,13 @@ def test_every_entry_is_translated_and_none_is_fuzzy(po):
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.name)
 def test_the_compiled_catalogue_is_current(po):
     mo = po.with_suffix(".mo")
-    assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime, f"run compilemessages for {po}"
+    # Some slack: a fresh checkout writes the .mo just before its .po; the contents are checked below.
+    assert mo.exists() and mo.stat().st_mtime + 5 >= po.stat().st_mtime, f"run compilemessages for {po}"
     with mo.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     for entry in po_entries(po):
-        if not entry["msgid_plural"] and "\\" not in entry["msgid"]:
-            assert compiled.gettext(entry["msgid"]) != entry["msgid"] or entry["msgstr"] == entry["msgid"]
+        if not entry["msgid_plural"] and "\\" not in entry["msgid"] + entry["msgstr"]:
+            assert compiled.gettext(entry["msgid"]) == entry["msgstr"], f"run compilemessages for {po}"
 
 
 def test_the_log_in_page_speaks_the_browsers_language(client, db):

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   document.querySelectorAll("form[data-language-switch]").forEach(function (form) {
-    var button = form.querySelector("button[type=submit]");
+    var button = form.querySelector("button");
     if (button) button.classList.add("visually-hidden");
     var select = form.querySelector("select[name=language]");
     if (select) {

@@ -8,8 +8,9 @@
   } catch (e) {
     return;
   }
-  if (!zone) return;
-  var current = document.cookie.split("; ").filter(function (c) { return c.indexOf("tz=") === 0; })[0];
-  if (current && decodeURIComponent(current.slice(3)) === zone) return;
-  document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  // IANA names (Asia/Shanghai, America/Port-au-Prince, Etc/GMT+8) are valid cookie text as they are;
+  // the server reads the cookie without URL-decoding it, so it is not encoded.
+  if (!zone || !/^[A-Za-z0-9_+\/-]+$/.test(zone)) return;
+  if (document.cookie.split("; ").indexOf("tz=" + zone) !== -1) return;
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
 })();

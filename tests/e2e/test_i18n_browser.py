@@ -1,0 +1,37 @@
+"""The language switch and the time zone cookie in Debian's Chromium, against a live daphne."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import USERS
+
+SHOTS = Path("/tmp/shots")
+
+
+def test_the_switch_on_the_usage_page_turns_it_chinese(browser, live):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="en-US", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page.goto(f"{live.base_url}/accounts/login/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", USERS["alice"])
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(f"{live.base_url}/")
+    page.goto(f"{live.base_url}/usage/")
+    assert page.locator("h1").inner_text() == "Your usage"
+    # With JavaScript on, the switch's button is hidden: choosing is enough.
+    assert page.locator("form[data-language-switch] button.visually-hidden").count() == 1
+    page.select_option("select[name=language]", "zh-hans")
+    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    assert page.url.endswith("/usage/")
+    assert page.locator("h1").inner_text() == "你的用量"
+    assert page.evaluate("typeof window.gettext") == "function"
+    assert [c["value"] for c in context.cookies() if c["name"] == "tz"] == ["Asia/Shanghai"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "i18n-usage-zh.png"), full_page=True)
+    assert violations == []
+    context.close()
