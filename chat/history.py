@@ -81,7 +81,7 @@ def conversation_search(request: HttpRequest) -> JsonResponse:
     if not text:
         return JsonResponse({"conversations": []})
     found = list(
-        search(Conversation.objects.owned_by(request.user), text)
+        search(Conversation.objects.owned_by(request.user), text, owner=request.user)
         .only(*SIDEBAR_FIELDS)
         .order_by("-updated", "-id")[:SEARCH_SIZE]
     )

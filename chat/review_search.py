@@ -119,9 +119,21 @@ def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
 
 
-def search(queryset: QuerySet, text: str) -> QuerySet:
-    """Conversations whose title or any message matches: PostgreSQL full text, else a plain LIKE."""
-    if _is_postgres(queryset):
+def _has_cjk(text: str) -> bool:
+    # Chinese and Japanese are written without spaces: the "english" text-search parser sees a
+    # sentence as one word, so those searches match substrings instead.
+    return any(
+        "\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff" for ch in text
+    )
+
+
+def search(queryset: QuerySet, text: str, owner=None) -> QuerySet:
+    """Conversations whose title or any message matches: PostgreSQL full text, else a plain LIKE.
+
+    `owner` limits the messages looked at to that user's (the sidebar), so that one person's search
+    never reads the whole site's messages.
+    """
+    if _is_postgres(queryset) and not _has_cjk(text):
         query = _search_query(text)
         titles = (
             Conversation.objects.annotate(found=SearchVector("title", config=SEARCH_CONFIG))
@@ -136,6 +148,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     else:
         titles = Conversation.objects.filter(title__icontains=text).values("pk")
         messages = Message.objects.filter(content__icontains=text).values("conversation_id")
+    if owner is not None:
+        titles, messages = titles.filter(owner=owner), messages.filter(conversation__owner=owner)
     # Two hashed sub-plans: each runs once, then the walk in activity order only probes them.
     return queryset.filter(Q(pk__in=titles) | Q(pk__in=messages))
 
@@ -262,7 +276,7 @@ def snippets(ids: list[int], text: str) -> dict[int, list[tuple[str, bool]]]:
     if not ids or not text:
         return {}
     messages = Message.objects.filter(conversation_id__in=ids)
-    if _is_postgres(messages):
+    if _is_postgres(messages) and not _has_cjk(text):
         query = _search_query(text)
         rows = (
             messages.annotate(found=SearchVector("content", config=SEARCH_CONFIG))

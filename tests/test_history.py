@@ -218,3 +218,14 @@ def test_the_export_says_which_message_each_one_follows(client, alice):
     client.force_login(alice)
     exported = json.loads(client.get(f"/c/{talk.pk}/export.json").content)
     assert [m["parent"] for m in exported["messages"]] == [None, question.pk]
+
+
+def test_chinese_text_is_found_by_a_part_of_a_sentence(client, alice):
+    talk = Conversation.objects.create(owner=alice, title="周末计划", model="gpt-4.1")
+    Message.objects.create(conversation=talk, role="user", content="我们下周去杭州出差 需要订酒店吗")
+    Conversation.objects.create(owner=alice, title="别的事情", model="gpt-4.1")
+    client.force_login(alice)
+    found = client.get("/c/search.json", {"q": "杭州"}).json()
+    assert ids(found) == [talk.pk]
+    assert any(is_match and piece == "杭州" for piece, is_match in found["conversations"][0]["snippet"])
+    assert ids(client.get("/c/search.json", {"q": "计划"}).json()) == [talk.pk]
