@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 
 REVIEW_PERMISSION = "chat.review_conversation"
 REVIEWERS_GROUP = "Reviewers"
-DEFAULT_NOTICE = (
+DEFAULT_NOTICE = gettext_noop(
     "Conversations on this site may be read by authorised reviewers for quality and policy; "
     "every reading is recorded."
 )
@@ -48,5 +49,6 @@ class ReviewNotice(models.Model):
         """The notice to show, or "" while review is off; reading never writes the row."""
         if not review_enabled():
             return ""
-        text = cls.objects.filter(pk=1).values_list("text", flat=True).first()
-        return (text or "").strip() or DEFAULT_NOTICE
+        text = (cls.objects.filter(pk=1).values_list("text", flat=True).first() or "").strip()
+        # The default speaks the reader's language; a text an admin wrote is shown as written.
+        return text if text and text != DEFAULT_NOTICE else gettext(DEFAULT_NOTICE)

@@ -17,12 +17,12 @@ def po_entries(path: Path) -> list[dict]:
     """A tiny reader of a .po file: each entry's flags, msgid and msgstr (plural forms joined)."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
-        entry = {"flags": "", "msgid": "", "msgid_plural": "", "msgstr": ""}
+        entry = {"flags": "", "msgctxt": "", "msgid": "", "msgid_plural": "", "msgstr": ""}
         field = None
         for line in block.splitlines():
             if line.startswith("#,"):
                 entry["flags"] += line
-            elif match := re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line):
+            elif match := re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line):
                 field = "msgstr" if match[1].startswith("msgstr") else match[1]
                 entry[field] += match[2]
             elif line.startswith('"') and field:
@@ -52,7 +52,12 @@ def test_the_compiled_catalogue_is_current(po):
         compiled = gettext.GNUTranslations(handle)
     for entry in po_entries(po):
         if not entry["msgid_plural"] and "\\" not in entry["msgid"] + entry["msgstr"]:
-            assert compiled.gettext(entry["msgid"]) == entry["msgstr"], f"run compilemessages for {po}"
+            found = (
+                compiled.pgettext(entry["msgctxt"], entry["msgid"])
+                if entry["msgctxt"]
+                else compiled.gettext(entry["msgid"])
+            )
+            assert found == entry["msgstr"], f"run compilemessages for {po}"
 
 
 def test_the_log_in_page_speaks_the_browsers_language(client, db):

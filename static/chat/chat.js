@@ -4,7 +4,12 @@
 
   const Render = window.TokenOffRender;
   const _ = window.gettext || ((text) => text);
-  const format = (text, values) => (window.interpolate ? window.interpolate(text, values, true) : text);
+  // `values` is a list for %s, an object for %(name)s (interpolate's third argument says which).
+  const format = (text, values) => {
+    if (window.interpolate) return window.interpolate(text, values, !Array.isArray(values));
+    if (Array.isArray(values)) return values.reduce((t, v) => t.replace("%s", v), text);
+    return text.replace(/%\((\w+)\)s/g, (m, key) => values[key]);
+  };
   const stateEl = document.getElementById("chat-state");
   const app = document.getElementById("chat-app");
   if (!stateEl || !app || !Render) return;
@@ -267,6 +272,15 @@
       span.textContent = part;
       m.meta.append(span);
     }
+    const when = m.created ? new Date(m.created) : null;
+    if (when && !isNaN(when)) {
+      // The browser's own time zone and the page's language.
+      const time = document.createElement("time");
+      time.className = "meta-item";
+      time.dateTime = when.toISOString();
+      time.textContent = dateFormat.format(when);
+      m.meta.append(time);
+    }
     const reason = m.finishReason;
     if (reason && reason !== "stop") {
       const notice = document.createElement("span");
@@ -276,6 +290,10 @@
       m.meta.append(notice);
     }
   }
+
+  const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
 
   function renderNow(m) {
     dirty.delete(m.id);
@@ -299,7 +317,7 @@
     button.setAttribute("data-message-action", action);
     button.setAttribute("aria-label", label);
     button.title = label;
-    button.textContent = text || label;
+    button.textContent = text === undefined ? label : text;
     return button;
   }
 
@@ -342,11 +360,29 @@
       m.actions.append(again);
     }
     const rating = m.feedback ? m.feedback.rating : 0;
-    const up = actionButton("thumbs-up", _("Good reply"), "👍");
+    const up = actionButton("thumbs-up", _("Good reply"), "");
+    up.append(thumbIcon());
     up.setAttribute("aria-pressed", String(rating === 1));
-    const down = actionButton("thumbs-down", _("Bad reply"), "👎");
+    const down = actionButton("thumbs-down", _("Bad reply"), "");
+    down.append(thumbIcon());
     down.setAttribute("aria-pressed", String(rating === -1));
     m.actions.append(up, down);
+  }
+
+  // Drawn, not an emoji: servers' browsers (and some desktops) have no emoji font.
+  const THUMB_PATH = "M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3zm2 11h8.3a2 2 0 0 0 2-1.7l1.3-8A2 2 0 0 0 18.6 9H14V5a2 2 0 0 0-2-2l-3 7v11z";
+
+  function thumbIcon() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "thumb-icon");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", THUMB_PATH);
+    svg.append(path);
+    return svg;
   }
 
   function renderAllActions() {
@@ -780,6 +816,7 @@
     if (!isOpen(frame)) return;
     const m = messages.get(String(frame.message));
     if (m) {
+      m.created = m.created || new Date().toISOString();
       m.status = "done";
       m.finishReason = frame.finish_reason || "";
       m.usage = frame.usage || null;

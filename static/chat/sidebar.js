@@ -8,7 +8,12 @@
   if (!sidebar || !stateEl) return;
 
   const _ = window.gettext || ((text) => text);
-  const format = (text, values) => (window.interpolate ? window.interpolate(text, values, true) : text);
+  // `values` is a list for %s, an object for %(name)s (interpolate's third argument says which).
+  const format = (text, values) => {
+    if (window.interpolate) return window.interpolate(text, values, !Array.isArray(values));
+    if (Array.isArray(values)) return values.reduce((t, v) => t.replace("%s", v), text);
+    return text.replace(/%\((\w+)\)s/g, (m, key) => values[key]);
+  };
   const initial = JSON.parse(stateEl.textContent);
   const DELETE_DELAY_MS = 6000; // how long "Undo" is offered before the delete is sent
   const SEARCH_DELAY_MS = 250;

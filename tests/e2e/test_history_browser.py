@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -152,5 +153,29 @@ def test_the_sidebar_and_its_search_fit_a_phone(chat, live):
     assert width <= 390
     chat.click("[data-action=toggle-sidebar]")
     chat.locator("#conversation-search").wait_for()
+    chat.wait_for_function("() => document.getElementById('sidebar').getBoundingClientRect().left >= 0")
+    chat.wait_for_timeout(300)  # the drawer's slide
     SHOTS.mkdir(exist_ok=True)
     chat.screenshot(path=str(SHOTS / "history-phone-sidebar.png"))
+
+
+def test_the_chat_page_in_chinese_in_both_themes_on_a_phone_and_a_desktop(chat):
+    chat.select_option("select[name=language]", "zh-hans")
+    chat.wait_for_function("() => document.documentElement.lang === 'zh-hans'")
+    assert chat.get_attribute("textarea[name=content]", "placeholder") == "给 TokenOff 发消息…"
+    send_and_wait(chat, "[fake:chunks=3] 你好")
+    reply = chat.locator("article.message-assistant").last
+    assert reply.locator("[data-message-action=copy]").inner_text() == "复制"
+    assert re.search(r"\d+ 个令牌", reply.locator(".message-meta").inner_text())
+    assert "最近" in chat.locator("#sidebar").inner_text()
+    SHOTS.mkdir(exist_ok=True)
+    for scheme in ("light", "dark"):
+        chat.emulate_media(color_scheme=scheme)
+        chat.set_viewport_size({"width": 1280, "height": 800})
+        chat.wait_for_timeout(400)  # the sidebar's transition after a resize
+        chat.screenshot(path=str(SHOTS / f"history-zh-desktop-{scheme}.png"))
+        chat.set_viewport_size({"width": 390, "height": 844})
+        chat.wait_for_timeout(400)
+        assert chat.evaluate("() => document.documentElement.scrollWidth") <= 390
+        chat.screenshot(path=str(SHOTS / f"history-zh-phone-{scheme}.png"))
+    assert chat.csp_violations == []
