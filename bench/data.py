@@ -52,6 +52,7 @@ def build(stream_conversations: int) -> BenchData:
     from django.db import connections, transaction
     from django.test import Client
 
+    from chat import threads
     from chat.models import ApiKey, ChatModel, Conversation, Message
 
     call_command("migrate", verbosity=0)
@@ -94,6 +95,7 @@ def build(stream_conversations: int) -> BenchData:
                 Message.objects.bulk_create(batch, batch_size=2000)
                 batch.clear()
         Message.objects.bulk_create(batch, batch_size=2000)
+        threads.link_in_order(Message.objects.filter(conversation__owner=user))
     client = Client()
     client.force_login(user)
     data = BenchData(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import audit, review_exports
+from chat import audit, review_exports, threads
 from chat.audit import AuditEntry
 from chat.feedback import Feedback
 from chat.flags import Flag
@@ -178,6 +178,7 @@ def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm
             Prefetch("feedback", queryset=Feedback.objects.order_by("id"))
         )
     )
+    _mark_versions(conversation, chat_messages)
     context = {
         "conversation": conversation,
         "chat_messages": chat_messages,
@@ -192,6 +193,16 @@ def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm
         **_nav(request, "transcript"),
     }
     return render(request, "review/transcript.html", context, status=status)
+
+
+def _mark_versions(conversation: Conversation, chat_messages: list[Message]) -> None:
+    """The transcript shows every version; say which ones an edit or a regeneration replaced."""
+    on_show = {m.pk for m in threads.branch(conversation, chat_messages)}
+    versions = threads.versions(chat_messages)
+    for m in chat_messages:
+        m.replaced = m.pk not in on_show
+        siblings = versions.get(m.pk)
+        m.version = (siblings.index(m.pk) + 1, len(siblings)) if siblings else None
 
 
 def _conversation(pk: int) -> Conversation:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
 from chat.models import Conversation, Message
 
 
@@ -90,3 +92,9 @@ def as_state(conversation: Conversation, user) -> list[dict]:
         }
         for m in branch(conversation, messages)
     ]
+
+
+def link_in_order(messages: QuerySet) -> None:
+    """Rows written without parents (bulk loads) become one line each: a message follows the one before it."""
+    previous = Message.objects.filter(conversation=OuterRef("conversation"), id__lt=OuterRef("id"))
+    messages.filter(parent__isnull=True).update(parent_id=Subquery(previous.order_by("-id").values("id")[:1]))

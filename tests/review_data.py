@@ -26,9 +26,12 @@ def conversation(
     """One exchange: a question and its reply at `when` (now by default), rated when asked to."""
     when = when or timezone.now()
     conv = Conversation.objects.create(owner=owner, title=title, model=model, created=when, updated=when)
-    Message.objects.create(conversation=conv, role="user", content=question, model=model, created=when)
+    asked = Message.objects.create(
+        conversation=conv, role="user", content=question, model=model, created=when
+    )
     reply = Message.objects.create(
         conversation=conv,
+        parent=asked,
         role="assistant",
         content=answer,
         model=model,

@@ -229,3 +229,23 @@ def test_chinese_text_is_found_by_a_part_of_a_sentence(client, alice):
     assert ids(found) == [talk.pk]
     assert any(is_match and piece == "杭州" for piece, is_match in found["conversations"][0]["snippet"])
     assert ids(client.get("/c/search.json", {"q": "计划"}).json()) == [talk.pk]
+
+
+def test_the_review_transcript_shows_every_version_and_which_were_replaced(client, alice, django_user_model):
+    talk = Conversation.objects.create(owner=alice, title="t", model="gpt-4.1")
+    question = Message.objects.create(conversation=talk, role="user", content="q")
+    first = Message.objects.create(
+        conversation=talk, parent=question, role="assistant", content="first answer"
+    )
+    second = Message.objects.create(
+        conversation=talk, parent=question, role="assistant", content="second answer"
+    )
+    Conversation.objects.filter(pk=talk.pk).update(leaf=second)
+    reviewer = django_user_model.objects.create_superuser("rita", password="rita-password-1")
+    client.force_login(reviewer)
+    html = client.get(f"/review/{talk.pk}/").content.decode()
+    assert "first answer" in html and "second answer" in html
+    assert "version 1 of 2" in html and "version 2 of 2" in html
+    assert html.count("data-replaced") == 1
+    assert html.index("data-replaced") > html.index(f'data-message="{first.pk}"')
+    assert html.index("data-replaced") < html.index(f'data-message="{second.pk}"')
