@@ -74,6 +74,7 @@
   function makeItem(row) {
     const item = document.createElement("li");
     item.setAttribute("data-conversation", String(row.id));
+    item.setAttribute("data-updated", row.updated || new Date().toISOString());
     const link = document.createElement("a");
     link.href = urlFor(urls.conversation, row.id);
     const span = document.createElement("span");
@@ -106,8 +107,44 @@
   }
 
   function refreshEmpty() {
-    pinnedHeading.hidden = pinnedList.children.length === 0;
-    if (emptyNote) emptyNote.hidden = recentList.children.length + pinnedList.children.length > 0;
+    const count = (list) => list.querySelectorAll("li[data-conversation]").length;
+    pinnedHeading.hidden = count(pinnedList) === 0;
+    if (emptyNote) emptyNote.hidden = count(recentList) + count(pinnedList) > 0;
+    regroup();
+  }
+
+  // ---- groups by day, in the browser's time zone ---------------------------------------------
+
+  const DAY_MS = 86400000;
+  const monthFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { year: "numeric", month: "long" });
+
+  function groupLabel(when) {
+    const now = new Date();
+    const today = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+    const at = when.getTime();
+    if (at >= today) return _("Today");
+    if (at >= today - DAY_MS) return _("Yesterday");
+    if (at >= today - 7 * DAY_MS) return _("Previous 7 days");
+    if (at >= today - 30 * DAY_MS) return _("Previous 30 days");
+    return monthFormat.format(when);
+  }
+
+  /** Labels the recent list by last activity: Today, Yesterday, … then by month. */
+  function regroup() {
+    for (const label of recentList.querySelectorAll(".list-group-label")) label.remove();
+    let previous = null;
+    for (const item of Array.from(recentList.querySelectorAll("li[data-conversation]"))) {
+      const when = new Date(item.getAttribute("data-updated") || Date.now());
+      const label = isNaN(when) ? previous : groupLabel(when);
+      if (label && label !== previous) {
+        const heading = document.createElement("li");
+        heading.className = "list-group-label";
+        heading.setAttribute("role", "presentation");
+        heading.textContent = label;
+        item.before(heading);
+      }
+      previous = label;
+    }
   }
 
   /** Puts the row where it belongs now (pinned, recent or archived); at the top when it moved up. */
@@ -120,6 +157,7 @@
       target.prepend(item);
     } else {
       fill(item, row);
+      if (toTop) item.setAttribute("data-updated", new Date().toISOString());
       if (item.parentElement !== target || toTop) target.prepend(item);
     }
     refreshEmpty();
@@ -145,6 +183,7 @@
       .then((data) => {
         for (const row of data.conversations) if (!itemFor(row.id)) recentList.append(makeItem(row));
         after = data.after;
+        regroup();
       })
       .catch(() => {})
       .finally(() => { loading = false; });
@@ -399,6 +438,8 @@
     if (event.key === "ArrowDown") { event.preventDefault(); entries[(at + 1) % entries.length].focus(); }
     if (event.key === "ArrowUp") { event.preventDefault(); entries[(at - 1 + entries.length) % entries.length].focus(); }
   });
+
+  regroup();
 
   window.TokenOffSidebar = Object.freeze({
     /** A conversation started or was renamed: show it (at the top when it has new activity). */
