@@ -179,3 +179,27 @@ def test_the_chat_page_in_chinese_in_both_themes_on_a_phone_and_a_desktop(chat):
         assert chat.evaluate("() => document.documentElement.scrollWidth") <= 390
         chat.screenshot(path=str(SHOTS / f"history-zh-phone-{scheme}.png"))
     assert chat.csp_violations == []
+
+
+def test_the_sidebar_shows_fifty_and_loads_more_on_scroll(chat, live):
+    live.shell(
+        "import datetime\n"
+        "from django.contrib.auth.models import User\n"
+        "from django.utils import timezone\n"
+        "owner = User.objects.get(username='alice')\n"
+        "old = timezone.now() - datetime.timedelta(days=90)\n"
+        "Conversation.objects.bulk_create([Conversation(owner=owner, title=f'Bulk {i}', model='gpt-4.1',"
+        " updated=old + datetime.timedelta(minutes=i)) for i in range(70)])\n"
+    )
+    chat.reload()
+    items = "document.querySelectorAll('#conversation-list li[data-conversation]').length"
+    assert chat.evaluate(f"() => {items}") == 50
+    chat.locator("#list-more").scroll_into_view_if_needed()
+    chat.wait_for_function(f"() => {items} > 50", timeout=10_000)
+    chat.locator("#list-more").scroll_into_view_if_needed()
+    chat.wait_for_function(f"() => {items} >= 70", timeout=10_000)
+    titles = chat.locator("#conversation-list").inner_text()
+    assert "Bulk 0" in titles and "Bulk 69" in titles
+    # Three months old: under a month's heading, in the page's language.
+    labels = chat.locator("#conversation-list .list-group-label").all_inner_texts()
+    assert any(re.search(r"[A-Z][a-z]+ \d{4}", label) for label in labels), labels
