@@ -828,8 +828,11 @@
       setStreaming(null);
       announce(_("Reply finished"));
     }
-    // A reply on a new branch: fetch the versions the fork made.
+    // A reply on a new branch: fetch the versions the fork made. Otherwise check the ended reply
+    // against what the server saved (one small request a reply): a frame lost on the way, say
+    // across a reload or a reconnect, is mended instead of staying wrong until the next visit.
     if (forked.delete(String(frame.message))) loadThread();
+    else reconcileFromServer();
   }
   const forked = new Set();
 

@@ -4,6 +4,8 @@
 (function () {
   "use strict";
 
+  const _ = window.gettext || ((text) => text);
+
   const md = new marked.Marked({ gfm: true, breaks: false, async: false });
 
   function escapeHtml(text) {
@@ -14,7 +16,8 @@
   // Raw HTML carrying event handlers or <style> is shown as text. Not for safety (DOMPurify below
   // does that) but because merely parsing such markup makes the browser log a CSP violation,
   // once per frame while a reply streams. The person sees what the model wrote instead.
-  const NOISY_HTML = /[\s/"'`]on[a-z]+\s*=|<\s*style/i;
+  // (Quotes as \x escapes: xgettext reads a quote in a regex as the start of a string.)
+  const NOISY_HTML = /[\s/\x22\x27\x60]on[a-z]+\s*=|<\s*style/i;
   md.use({
     renderer: {
       html(token) {
@@ -51,11 +54,11 @@
         replacement = doc.createElement("a");
         replacement.setAttribute("href", src);
         replacement.setAttribute("class", "image-link");
-        replacement.textContent = alt ? "Image: " + alt : "Image: " + src;
+        replacement.textContent = _("Image: %s").replace("%s", alt || src);
       } else {
         replacement = doc.createElement("span");
         replacement.setAttribute("class", "image-link");
-        replacement.textContent = alt ? "Image: " + alt : "Image";
+        replacement.textContent = alt ? _("Image: %s").replace("%s", alt) : _("Image");
       }
       node.parentNode.insertBefore(replacement, node.nextSibling);
     } else if (data.tagName === "input" && node.parentNode) {
@@ -141,7 +144,11 @@
       button.type = "button";
       button.className = "copy-code";
       button.setAttribute("data-action", "copy");
-      button.setAttribute("aria-label", "Copy code");
+      button.setAttribute("aria-label", _("Copy code"));
+      // Shown through CSS (attr()), so that the message's text stays the reply's text.
+      button.setAttribute("data-copy", _("Copy"));
+      button.setAttribute("data-copied", _("Copied"));
+      button.setAttribute("data-failed", _("Copy failed"));
       header.append(label, button);
       pre.replaceWith(wrapper);
       wrapper.append(header, pre);
@@ -195,10 +202,10 @@
       copyText(code.textContent).then(function (ok) {
         button.classList.toggle("is-copied", ok);
         button.classList.toggle("is-failed", !ok);
-        button.setAttribute("aria-label", ok ? "Copied" : "Copy failed");
+        button.setAttribute("aria-label", ok ? _("Copied") : _("Copy failed"));
         setTimeout(function () {
           button.classList.remove("is-copied", "is-failed");
-          button.setAttribute("aria-label", "Copy code");
+          button.setAttribute("aria-label", _("Copy code"));
         }, 1500);
       });
     });
