@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from chat.feedback import Feedback
 from chat.models import Conversation, Message
 
 
@@ -66,8 +67,6 @@ def show(conversation: Conversation, message_id: int) -> bool:
 def as_state(conversation: Conversation, user) -> list[dict]:
     """The branch on show as the page's script reads it: each message with its versions and the
     user's feedback on it."""
-    from chat.feedback import Feedback
-
     messages = list(conversation.messages.order_by("id"))
     siblings = versions(messages)
     given = {

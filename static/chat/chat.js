@@ -47,7 +47,6 @@
   const errorText = $("#error-text");
   const liveRegion = $("#live-region");
   const sidebar = $("#sidebar");
-  const conversationList = $("#conversation-list");
   const chatTitle = $("#chat-title");
   const exportLinks = $("#export-links");
   const sidebarToggle = document.querySelector('[data-action="toggle-sidebar"]');
