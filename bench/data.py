@@ -1,5 +1,6 @@
 """The benchmark's database: a user with 10,000 conversations of 20 messages, the team key, and the
-conversations the streams continue. Built in the benchmark's process with bulk_create."""
+members whose conversations the streams continue (one member a stream, each signed in: a team's
+load, within the per-member caps on sockets and sends). Built in the benchmark's process with bulk_create."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ HISTORY_CONVERSATIONS = 10_000
 MESSAGES_EACH = 20
 USERNAME = "bench"
 TEAM_KEY = "sk-bench-team-key-0000"
+UNUSABLE = "!"  # Django's mark of an unusable password: members are signed in by force_login
 
 
 @dataclass
 class BenchData:
-    session_cookie: str
+    session_cookie: str  # the member with the 10,000 conversations (pages)
     stream_conversations: list[int]  # replies are written into these, one per stream
+    stream_cookies: list[str]  # the session of each stream conversation's owner, in the same order
     page_conversation: int  # one of the 10,000, with its 20 messages
 
 
@@ -45,12 +48,11 @@ def _filler(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(words))
 
 
-def build(stream_conversations: int) -> BenchData:
+def build(stream_conversations: int, history: int = HISTORY_CONVERSATIONS) -> BenchData:
     """Migrate, then fill the database; a PostgreSQL database is emptied first."""
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connections, transaction
-    from django.test import Client
 
     from chat import threads
     from chat.models import ApiKey, ChatModel, Conversation, Message
@@ -72,7 +74,7 @@ def build(stream_conversations: int) -> BenchData:
                     created=start + datetime.timedelta(minutes=i),
                     updated=start + datetime.timedelta(minutes=i, seconds=30),
                 )
-                for i in range(HISTORY_CONVERSATIONS)
+                for i in range(history)
             ],
             batch_size=2000,
         )
@@ -96,16 +98,74 @@ def build(stream_conversations: int) -> BenchData:
                 batch.clear()
         Message.objects.bulk_create(batch, batch_size=2000)
         threads.link_in_order(Message.objects.filter(conversation__owner=user))
-    client = Client()
-    client.force_login(user)
+    streams = _stream_members(stream_conversations, model, user_text, reply_text)
     data = BenchData(
-        session_cookie=client.cookies["sessionid"].value,
-        # Replies continue the newest conversations, each with its 20 messages of history.
-        stream_conversations=[c.pk for c in conversations[-stream_conversations:]],
+        session_cookie=_signed_in(user),
+        stream_conversations=[conversation for conversation, _cookie in streams],
+        stream_cookies=[cookie for _conversation, cookie in streams],
         page_conversation=conversations[len(conversations) // 2].pk,
     )
     connections.close_all()
     return data
+
+
+def _signed_in(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def _stream_members(count: int, model: str, user_text: str, reply_text: str) -> list[tuple[int, str]]:
+    """One member a stream, each with one conversation of 20 messages to continue and a session."""
+    from django.contrib.auth.models import User
+    from django.db import transaction
+
+    from chat import threads
+    from chat.models import Conversation, Message
+
+    start = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+    with transaction.atomic():
+        members = User.objects.bulk_create(
+            [User(username=f"{USERNAME}-{i:04}", password=UNUSABLE) for i in range(count)], batch_size=1000
+        )
+        conversations = Conversation.objects.bulk_create(
+            [
+                Conversation(owner=member, title="stream", model=model, created=start, updated=start)
+                for member in members
+            ],
+            batch_size=1000,
+        )
+        Message.objects.bulk_create(
+            [
+                Message(
+                    conversation=conversation,
+                    role=Message.Role.USER if j % 2 == 0 else Message.Role.ASSISTANT,
+                    content=user_text if j % 2 == 0 else reply_text,
+                    model=model,
+                    finish_reason="" if j % 2 == 0 else "stop",
+                    created=start,
+                )
+                for conversation in conversations
+                for j in range(MESSAGES_EACH)
+            ],
+            batch_size=2000,
+        )
+        threads.link_in_order(Message.objects.filter(conversation__in=conversations))
+    return [(c.pk, _signed_in(m)) for c, m in zip(conversations, members, strict=True)]
+
+
+def load(saved: Path) -> BenchData | None:
+    """The last run's data, if it was saved in this shape."""
+    if not saved.exists():
+        return None
+    import orjson
+
+    try:
+        return BenchData(**orjson.loads(saved.read_bytes()))
+    except TypeError:
+        return None
 
 
 def sqlite_url(folder: Path, fresh: bool) -> str:

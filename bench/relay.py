@@ -31,6 +31,7 @@ from bench.receivers import message
 from bench.server import ROOT, Server, free_port, wait_until_listening
 
 WARMUP_STREAMS = 10
+IDLE_SOCKETS_EACH = 10  # a member's open tabs in the idle-socket round; the site allows 20
 ENCRYPTION_KEY = "YmVuY2htYXJrLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="  # the benchmark's own, test-only
 
 
@@ -121,9 +122,11 @@ class SiteRound:
         self.errors: list[str] = []
 
 
-async def open_sockets(session: aiohttp.ClientSession, server: Server, cookie: str, count: int) -> list:
+async def open_sockets(
+    session: aiohttp.ClientSession, server: Server, cookies: list[str], count: int
+) -> list:
+    """`count` sockets, the i-th signed in with cookies[i % len(cookies)] (members' own sockets)."""
     url = server.base_url.replace("http", "ws", 1) + "/ws/chat/"
-    headers = {"Cookie": f"sessionid={cookie}"}
     sockets = []
     # A few at a time, as browsers would arrive; the handshake is not what is measured.
     for start in range(0, count, 50):
@@ -131,9 +134,13 @@ async def open_sockets(session: aiohttp.ClientSession, server: Server, cookie: s
         sockets += await asyncio.gather(
             *(
                 session.ws_connect(
-                    url, origin=server.base_url, headers=headers, autoping=True, max_msg_size=0
+                    url,
+                    origin=server.base_url,
+                    headers={"Cookie": f"sessionid={cookies[i % len(cookies)]}"},
+                    autoping=True,
+                    max_msg_size=0,
                 )
-                for _ in batch
+                for i in batch
             )
         )
     return sockets
@@ -218,11 +225,11 @@ async def site_round(
     server: Server, fake: Fake, bench: data.BenchData, write_log: Path, args, streams: int
 ) -> dict:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        warm = await open_sockets(session, server, bench.session_cookie, WARMUP_STREAMS)
+        warm = await open_sockets(session, server, bench.stream_cookies[-WARMUP_STREAMS:], WARMUP_STREAMS)
         await replies(warm, bench.stream_conversations[-WARMUP_STREAMS:], 5, 0.01, 0.1)
         for ws in warm:
             await ws.close()
-        sockets = await open_sockets(session, server, bench.session_cookie, streams)
+        sockets = await open_sockets(session, server, bench.stream_cookies[:streams], streams)
         await asyncio.sleep(1)
         profiler = profile(server, args.profile, streams)
         others = Others([psutil.Process(), server.ps, psutil.Process(fake.process.pid)])
@@ -258,11 +265,12 @@ async def site_round(
 async def idle_sockets(server: Server, bench: data.BenchData, count: int) -> float:
     """RSS added per open, idle socket."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        for ws in await open_sockets(session, server, bench.session_cookie, 20):  # first-use allocations
+        # Spread over the members, IDLE_SOCKETS_EACH a member: within the per-member cap on sockets.
+        for ws in await open_sockets(session, server, bench.stream_cookies, 20):  # first-use allocations
             await ws.close()
         await asyncio.sleep(0.5)
         before = server.rss()
-        sockets = await open_sockets(session, server, bench.session_cookie, count)
+        sockets = await open_sockets(session, server, bench.stream_cookies, count)
         await asyncio.sleep(1)
         per_socket = (server.rss() - before) / count
         for ws in sockets:
@@ -299,6 +307,7 @@ def server_env(database_url: str, fake: Fake, write_log: Path) -> dict[str, str]
         **keep,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": "bench-secret-key-not-for-production",
+        "DJANGO_HTTPS": "0",  # served over plain http on loopback, on purpose
         "TOKENOFF_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "TOKENOFF_BASE_URL": fake.base_url,
         "DATABASE_URL": database_url,
@@ -453,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="rounds per C; the least disturbed is reported")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument(
+        "--history", type=int, default=data.HISTORY_CONVERSATIONS, help="conversations behind the pages"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if any stream saw an error (the small round in CI)"
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the server over each round, into this folder")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.streams.split(",")]
@@ -469,11 +484,11 @@ def main(argv: list[str] | None = None) -> int:
         env = server_env(database_url, fake, write_log)
         data.setup({k: v for k, v in env.items() if k != "BENCH_WRITE_LOG"})
         saved = args.workdir / "bench-data.json"
-        if args.reuse_db and saved.exists():
-            bench = data.BenchData(**orjson.loads(saved.read_bytes()))
-        else:
+        members = max(max(counts) + WARMUP_STREAMS, -(-args.idle_sockets // IDLE_SOCKETS_EACH))
+        bench = data.load(saved) if args.reuse_db else None
+        if bench is None or len(bench.stream_conversations) < members:
             began = time.monotonic()
-            bench = data.build(max(counts) + WARMUP_STREAMS)
+            bench = data.build(members, args.history)
             saved.write_bytes(orjson.dumps(bench))
             print(f"database built in {time.monotonic() - began:.0f} s", file=sys.stderr)
         results = measure(args, counts, servers, fake, env, bench, write_log)
@@ -483,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_NON_STR_KEYS))
+    rounds = [run for by_count in results["site"].values() for run in by_count.values()]
+    rounds += [run for kind in ("floor", "sdk") for run in results[kind].values()]
+    errors = [run["errors"] for run in rounds if run["errors"]]
+    if args.check and errors:
+        print(f"errors in {len(errors)} round(s): {errors[0][:5]}", file=sys.stderr)
+        return 1
     return 0
 
 
