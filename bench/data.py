@@ -54,7 +54,7 @@ def build(stream_conversations: int, history: int = HISTORY_CONVERSATIONS) -> Be
     from django.core.management import call_command
     from django.db import connections, transaction
 
-    from chat import threads
+    from chat.conversations import branches
     from chat.models import ApiKey, ChatModel, Conversation, Message
 
     call_command("migrate", verbosity=0)
@@ -97,7 +97,7 @@ def build(stream_conversations: int, history: int = HISTORY_CONVERSATIONS) -> Be
                 Message.objects.bulk_create(batch, batch_size=2000)
                 batch.clear()
         Message.objects.bulk_create(batch, batch_size=2000)
-        threads.link_in_order(Message.objects.filter(conversation__owner=user))
+        branches.link_in_order(Message.objects.filter(conversation__owner=user))
     streams = _stream_members(stream_conversations, model, user_text, reply_text)
     data = BenchData(
         session_cookie=_signed_in(user),
@@ -122,7 +122,7 @@ def _stream_members(count: int, model: str, user_text: str, reply_text: str) -> 
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from chat import threads
+    from chat.conversations import branches
     from chat.models import Conversation, Message
 
     start = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
@@ -152,7 +152,7 @@ def _stream_members(count: int, model: str, user_text: str, reply_text: str) -> 
             ],
             batch_size=2000,
         )
-        threads.link_in_order(Message.objects.filter(conversation__in=conversations))
+        branches.link_in_order(Message.objects.filter(conversation__in=conversations))
     return [(c.pk, _signed_in(m)) for c, m in zip(conversations, members, strict=True)]
 
 

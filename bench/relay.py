@@ -43,14 +43,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Fake:
-    """chat/fake_upstream.py in a process of its own, so that its CPU is nobody else's."""
+    """chat/demo/server.py in a process of its own, so that its CPU is nobody else's."""
 
     def __init__(self, log: Path) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._log = open(log, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chat.fake_upstream", "--port", str(self.port), "--delay", "0"],
+            [sys.executable, "-m", "chat.demo", "--port", str(self.port), "--delay", "0"],
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -35,11 +35,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from chat import threads  # noqa: E402
-from chat.feedback import Feedback  # noqa: E402
-from chat.flags import Flag  # noqa: E402
+from chat.conversations import branches  # noqa: E402
 from chat.models import Conversation, Message  # noqa: E402
-from chat.review_search import Cursor  # noqa: E402
+from chat.models.feedback import Feedback  # noqa: E402
+from chat.models.flags import Flag  # noqa: E402
+from chat.review.search import Cursor  # noqa: E402
 
 MODELS = ["gpt-4.1", "gpt-4o", "gpt-5-mini", "o3", "gpt-4.1-mini"]
 FINISH = ["stop"] * 90 + ["length"] * 3 + ["stopped"] * 3 + ["error"] * 2 + ["interrupted"] * 2
@@ -134,7 +134,7 @@ def build(conversations: int, users: int, seed: int = 7) -> None:
                     )
                 )
         Message.objects.bulk_create(messages)
-        threads.link_in_order(Message.objects.filter(conversation__in=rows))
+        branches.link_in_order(Message.objects.filter(conversation__in=rows))
         replies = [m for m in messages if m.role == "assistant" and rng.random() < 0.03]
         Feedback.objects.bulk_create(
             [

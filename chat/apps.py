@@ -11,7 +11,8 @@ class ChatConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import post_save, pre_delete
 
-        from chat import checks, signals  # noqa: F401  (checks register themselves)
+        from chat.lib import checks  # noqa: F401  (checks register themselves)
+        from chat.realtime import signals
 
         user_model = get_user_model()
         post_save.connect(signals.user_saved, sender=user_model, dispatch_uid="chat.user_saved")

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from chat import health, history, preferences, usage_views, views
+from chat.accounts import preferences
+from chat.conversations import api, views
+from chat.lib import health
+from chat.usage import views as usage_views
 
 app_name = "chat"
 
@@ -11,13 +14,13 @@ urlpatterns = [
     path("usage/team/", usage_views.team, name="usage_team"),
     path("usage/team.csv", usage_views.team_csv, name="usage_team_csv"),
     path("c/<int:pk>/", views.conversation, name="conversation"),
-    path("c/list.json", history.conversation_list, name="conversation_list"),
-    path("c/search.json", history.conversation_search, name="conversation_search"),
-    path("c/<int:pk>/update/", history.conversation_update, name="conversation_update"),
-    path("c/<int:pk>/delete/", history.conversation_delete, name="conversation_delete"),
-    path("c/<int:pk>/thread.json", history.thread, name="thread"),
-    path("c/<int:pk>/branch/", history.show_branch, name="show_branch"),
-    path("m/<int:pk>/feedback/", history.feedback, name="feedback"),
+    path("c/list.json", api.conversation_list, name="conversation_list"),
+    path("c/search.json", api.conversation_search, name="conversation_search"),
+    path("c/<int:pk>/update/", api.conversation_update, name="conversation_update"),
+    path("c/<int:pk>/delete/", api.conversation_delete, name="conversation_delete"),
+    path("c/<int:pk>/thread.json", api.thread, name="thread"),
+    path("c/<int:pk>/branch/", api.show_branch, name="show_branch"),
+    path("m/<int:pk>/feedback/", api.feedback, name="feedback"),
     path("c/<int:pk>/export.json", views.export_json, name="export_json"),
     path("c/<int:pk>/export.md", views.export_md, name="export_md"),
     path("c/<int:pk>/settings/", preferences.conversation_settings, name="conversation_settings"),

@@ -12,7 +12,7 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.contrib.auth import get_user_model
 from django.db import connections
 
-from chat.fake_upstream import FakeUpstream
+from chat.demo.server import FakeUpstream
 from chat.models import ApiKey
 
 CANARY_KEY = "sk-canary-0123456789abcdefCANARY"
@@ -108,7 +108,8 @@ def pytest_collection_modifyitems(config, items) -> None:
 @pytest.fixture
 async def _clean_loop():
     """Each test's event loop ends with no reply task running and no upstream connection open."""
-    from chat import replies, upstream
+    from chat.realtime import replies
+    from chat.upstream import client as upstream
 
     yield
     await replies.shutdown()

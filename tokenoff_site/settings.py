@@ -65,7 +65,7 @@ HTTPS = env_bool("DJANGO_HTTPS", False)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 TOKENOFF_BASE_URL = env_str("TOKENOFF_BASE_URL", "https://tokenoff.com/api/v1")
-# Demo mode (quickstart --demo): the upstream is chat/fake_upstream.py and no key is needed.
+# Demo mode (quickstart --demo): the upstream is chat/demo/server.py and no key is needed.
 TOKENOFF_DEMO = env_bool("TOKENOFF_DEMO", False)
 # Conversation review (/review/, for the Reviewers group): on by default, and while it is on the
 # chat page says so. Off: the review pages answer 404 and the notice goes away.
@@ -112,7 +112,7 @@ MIDDLEWARE = [
     # After sessions, before common (Django's docs): the language from the switch's cookie, else the
     # browser's Accept-Language; then the time zone the browser reported in the `tz` cookie.
     "django.middleware.locale.LocaleMiddleware",
-    "chat.timezones.TimezoneMiddleware",
+    "chat.lib.timezones.TimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,8 +141,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chat.context_processors.site",
-                "chat.i18n.catalogue_url",
+                "chat.lib.context_processors.site",
+                "chat.lib.i18n.catalogue_url",
             ],
         },
     },
@@ -201,7 +201,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# Stored and computed in UTC; shown in the zone the browser reports (chat/timezones.py).
+# Stored and computed in UTC; shown in the zone the browser reports (chat/lib/timezones.py).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,8 +7,7 @@ parameters and who may use them; people.py: users, invitations, groups and the s
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chat import admin_review  # noqa: F401  (review registers its own models)
-from chat.admin import budgets, catalogue, keys, people  # noqa: F401  (each registers its models)
+from chat.admin import budgets, catalogue, keys, people, review  # noqa: F401  (each registers its models)
 
 admin.site.site_header = "TokenOff Chat"
 admin.site.site_title = _("TokenOff Chat admin")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from chat.budgets import Budget, Spend
+from chat.models.budgets import Budget, Spend
 
 
 @admin.register(Budget)

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from chat import upstream
 from chat.models import ChatModel
+from chat.upstream import client as upstream
 
 
 @admin.register(ChatModel)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from chat.forms import SecretField
+from chat.accounts.forms import SecretField
 from chat.models import ApiKey, UnreadableKeys
 
 CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from chat import accounts
+from chat.accounts import invitations
 from chat.models import ChatModel, ModelLimit, SiteSettings
 
 User = get_user_model()
@@ -22,7 +22,7 @@ User = get_user_model()
 
 def announce_invitation(request, user) -> None:
     """Make a link, mail it when the site can, and always show it: small teams often have no mail."""
-    invitation = accounts.invite(request, user)
+    invitation = invitations.invite(request, user)
     sent = f"Mailed to {user.email}. " if invitation.mailed else ""
     messages.success(
         request,

@@ -2,7 +2,7 @@
 
 from django import template
 
-from chat.review_policy import ReviewNotice
+from chat.review.policy import ReviewNotice
 
 register = template.Library()
 

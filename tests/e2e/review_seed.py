@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from tests import review_data
+from tests.review import data as review_data
 
 REVIEWER = ("rita", "rita-live-password-1")
 STAFF = ("sam", "sam-live-password-1")

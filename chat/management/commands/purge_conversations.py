@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chat import retention
+from chat.review import retention
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--demo", action="store_true", help="reply from chat/fake_upstream.py: no key, no network"
+            "--demo", action="store_true", help="reply from chat/demo/server.py: no key, no network"
         )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if demo:
             fake_port = port + 1
             fake = subprocess.Popen(
-                [sys.executable, "-m", "chat.fake_upstream", "--port", str(fake_port), "--delay", "0.04"]
+                [sys.executable, "-m", "chat.demo", "--port", str(fake_port), "--delay", "0.04"]
             )
             env.update(TOKENOFF_BASE_URL=f"http://127.0.0.1:{fake_port}/v1", TOKENOFF_DEMO="1")
             self.stdout.write(

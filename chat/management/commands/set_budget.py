@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.budgets import Budget
+from chat.models.budgets import Budget
 
 
 def _cost(text: str) -> Decimal:

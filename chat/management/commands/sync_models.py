@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat import upstream
 from chat.models import ChatModel
+from chat.upstream import client as upstream
 
 
 class Command(BaseCommand):

@@ -1,0 +1,108 @@
+"""The settings page: the member's own API key, default model and system prompt; a conversation's settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from chat.accounts.forms import ApiKeyForm, ConversationSettingsForm, PreferencesForm
+from chat.models import ApiKey, Conversation, Preferences, SiteSettings
+
+CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}
+
+
+def _page(request: HttpRequest, key_form: ApiKeyForm | None = None, prefs_form=None, status: int = 200):
+    user = request.user
+    own_key = ApiKey.objects.filter(user=user).first()
+    context = {
+        "own_key": own_key,
+        "team_key": None if own_key else ApiKey.objects.filter(is_team=True).first(),
+        "self_service": SiteSettings.current().self_service_keys,
+        "key_form": key_form or ApiKeyForm(),
+        "prefs_form": prefs_form or PreferencesForm(instance=Preferences.of(user), user=user),
+    }
+    return render(request, "chat/settings.html", context, status=status)
+
+
+def _own_keys_allowed() -> None:
+    if not SiteSettings.current().self_service_keys:
+        # The page says so; a request that gets here anyway is refused like a missing page.
+        raise Http404(_("Members do not manage their own keys on this site."))
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@login_required
+@require_POST
+@sensitive_post_parameters("secret")
+@sensitive_variables()
+def set_key(request: HttpRequest) -> HttpResponse:
+    _own_keys_allowed()
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, key_form=form, status=400)
+    key = form.save(request.user)
+    messages.success(
+        request,
+        _("Your API key %(key)s is saved. Test it to see if TokenOff takes it.") % {"key": key.masked},
+    )
+    return redirect("chat:settings")
+
+
+@login_required
+@require_POST
+def test_key(request: HttpRequest) -> HttpResponse:
+    _own_keys_allowed()
+    key = get_object_or_404(ApiKey, user=request.user)
+    outcome = key.check_with_upstream()
+    level = CHECK_LEVELS.get(outcome.result, messages.WARNING)
+    messages.add_message(request, level, f"{key.masked}: {key.get_check_result_display()}. {outcome.detail}")
+    return redirect("chat:settings")
+
+
+@login_required
+@require_POST
+def delete_key(request: HttpRequest) -> HttpResponse:
+    _own_keys_allowed()
+    deleted = ApiKey.objects.filter(user=request.user).delete()[0]
+    if deleted:
+        messages.success(request, _("Your API key is deleted. Your chats now use the team key, if any."))
+    return redirect("chat:settings")
+
+
+@login_required
+@require_POST
+def save_preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST, instance=Preferences.of(request.user), user=request.user)
+    if not form.is_valid():
+        return _page(request, prefs_form=form, status=400)
+    form.save()
+    messages.success(request, _("Your defaults are saved. They apply to new chats."))
+    return redirect("chat:settings")
+
+
+@login_required
+@require_POST
+def conversation_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """A conversation's model and system prompt: JSON for the chat page's script, a redirect without it."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    form = ConversationSettingsForm(request.POST, instance=conversation, user=request.user)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        form.save()
+    if wants_json:
+        return JsonResponse({"model": conversation.model, "system_prompt": conversation.system_prompt})
+    return redirect("chat:conversation", pk=conversation.pk)

@@ -1,0 +1,99 @@
+"""A conversation's branches.
+
+Messages form a tree by `parent`: an edited question is a sibling of the one it replaces, a
+regenerated reply a sibling of the reply it replaces. `Conversation.leaf` is the last message of the
+branch on show; what is sent upstream, shown and continued is the path from the root to that leaf.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from chat.models import Conversation, Message
+from chat.models.feedback import Feedback
+
+
+def _by_id(conversation: Conversation, messages=None) -> dict[int, Message]:
+    rows = messages if messages is not None else conversation.messages.order_by("id")
+    return {message.pk: message for message in rows}
+
+
+def branch(conversation: Conversation, messages=None) -> list[Message]:
+    """The branch on show, oldest first: from the root to the leaf (the newest message without one)."""
+    by_id = _by_id(conversation, messages)
+    current = conversation.leaf_id if conversation.leaf_id in by_id else max(by_id, default=None)
+    path: list[Message] = []
+    while current is not None and current in by_id and len(path) <= len(by_id):  # a cycle cannot loop
+        path.append(by_id[current])
+        current = by_id[current].parent_id
+    path.reverse()
+    return path
+
+
+def versions(messages) -> dict[int, list[int]]:
+    """Each message's versions (itself and its siblings, oldest first), for messages that have several."""
+    by_parent: dict[int | None, list[int]] = defaultdict(list)
+    for message in sorted(messages, key=lambda m: m.pk):
+        by_parent[message.parent_id].append(message.pk)
+    return {pk: ids for ids in by_parent.values() if len(ids) > 1 for pk in ids}
+
+
+def newest_leaf(message: Message, messages) -> Message:
+    """Where a branch ends when it is picked: follow the newest child down."""
+    newest_child: dict[int, Message] = {}
+    for row in messages:
+        if row.parent_id is not None and (
+            row.parent_id not in newest_child or row.pk > newest_child[row.parent_id].pk
+        ):
+            newest_child[row.parent_id] = row
+    while message.pk in newest_child:
+        message = newest_child[message.pk]
+    return message
+
+
+def show(conversation: Conversation, message_id: int) -> bool:
+    """Put the branch through this message on show; False when it is not one of the conversation's."""
+    messages = list(conversation.messages.order_by("id"))
+    picked = next((m for m in messages if m.pk == message_id), None)
+    if picked is None:
+        return False
+    conversation.leaf = newest_leaf(picked, messages)
+    Conversation.objects.filter(pk=conversation.pk).update(leaf=conversation.leaf)
+    return True
+
+
+def as_state(conversation: Conversation, user) -> list[dict]:
+    """The branch on show as the page's script reads it: each message with its versions and the
+    user's feedback on it."""
+    messages = list(conversation.messages.order_by("id"))
+    siblings = versions(messages)
+    given = {
+        message_id: {"rating": rating, "comment": comment}
+        for message_id, rating, comment in Feedback.objects.filter(
+            message__conversation=conversation, user=user
+        ).values_list("message_id", "rating", "comment")
+    }
+    return [
+        {
+            "id": m.pk,
+            "role": m.role,
+            "content": m.content,
+            "model": m.model,
+            "served_model": m.served_model,
+            "finish_reason": m.finish_reason,
+            "usage": m.usage,
+            "status": m.status,
+            "created": m.created.isoformat(),
+            "versions": siblings.get(m.pk, []),
+            "feedback": given.get(m.pk),
+        }
+        for m in branch(conversation, messages)
+    ]
+
+
+def link_in_order(messages: QuerySet) -> None:
+    """Rows written without parents (bulk loads) become one line each: a message follows the one before it."""
+    previous = Message.objects.filter(conversation=OuterRef("conversation"), id__lt=OuterRef("id"))
+    messages.filter(parent__isnull=True).update(parent_id=Subquery(previous.order_by("-id").values("id")[:1]))

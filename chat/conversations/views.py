@@ -1,0 +1,82 @@
+"""The chat's pages: one view per action, each short."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from chat.conversations import api, branches, exports
+from chat.models import ChatModel, Conversation, Message, Preferences
+
+
+def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
+    # Only what this user may use: the same rule refuses any other model in a send.
+    models = list(ChatModel.objects.usable_by(request.user))
+    preferences = Preferences.of(request.user)
+    chosen = ChatModel.preferred(
+        models, conversation.model if conversation else preferences.default_model_name
+    )
+    selected = chosen.name if chosen else ""
+    system_prompt = conversation.system_prompt if conversation else preferences.system_prompt
+    messages = branches.as_state(conversation, request.user) if conversation else []
+    recent, after = api.page(request.user)
+    state = {
+        "conversation": conversation.pk if conversation else None,
+        "title": conversation.title if conversation else "",
+        "model": selected,
+        "messages": messages,
+        "ws_path": "/ws/chat/",
+        "max_content": settings.TOKENOFF_MAX_CONTENT,
+        "demo": settings.TOKENOFF_DEMO,
+        "sidebar_after": after,
+    }
+    context = {
+        "pinned_conversations": api.pinned(request.user),
+        "conversations": recent,
+        "conversation": conversation,
+        "models": models,
+        "selected_model": selected,
+        "system_prompt": system_prompt,
+        "chat_messages": messages,
+        "initial_state": state,
+    }
+    return render(request, "chat/chat.html", context)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return _page(request, None)
+
+
+@login_required
+@require_GET
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, api.owned(request, pk))
+
+
+@login_required
+@require_GET
+def export_json(request: HttpRequest, pk: int) -> JsonResponse:
+    conv = api.owned(request, pk)
+    response = JsonResponse(exports.as_json(conv, _messages(conv)), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="conversation-{conv.pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def export_md(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = api.owned(request, pk)
+    response = HttpResponse(
+        exports.as_markdown(conv, _messages(conv)), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="conversation-{conv.pk}.md"'
+    return response
+
+
+def _messages(conv: Conversation) -> list[Message]:
+    return list(conv.messages.order_by("id"))

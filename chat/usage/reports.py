@@ -1,0 +1,119 @@
+"""Usage reports for one month: by person, by model and by day, from the replies themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from chat.models import Message
+from chat.models.budgets import month_start, next_month
+
+TOTALS = {
+    "replies": Count("id"),
+    "prompt": Coalesce(Sum("prompt_tokens"), 0),
+    "completion": Coalesce(Sum("completion_tokens"), 0),
+    "cost": Sum("cost"),
+    "estimated": Count("id", filter=Q(usage_estimated=True)),
+}
+
+
+def parse_month(text: str | None, today: dt.date) -> dt.date:
+    """A `YYYY-MM` from the query string, else this month."""
+    try:
+        return dt.date.fromisoformat(f"{text}-01") if text else today.replace(day=1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def replies_in(month: dt.date, user=None) -> QuerySet[Message]:
+    start = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC)
+    end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
+    replies = Message.objects.filter(role=Message.Role.ASSISTANT, created__gte=start, created__lt=end)
+    replies = replies.exclude(prompt_tokens__isnull=True)
+    return replies.filter(conversation__owner=user) if user is not None else replies
+
+
+@dataclass
+class Row:
+    label: str
+    replies: int
+    prompt: int
+    completion: int
+    cost: Decimal | None
+    estimated: int
+    share: float = 0.0  # of the largest row, for the bars
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt + self.completion
+
+
+def _rows(grouped, label) -> list[Row]:
+    rows = [
+        Row(str(label(g)), g["replies"], g["prompt"], g["completion"], g["cost"], g["estimated"])
+        for g in grouped
+    ]
+    top = max((row.tokens for row in rows), default=0) or 1
+    for row in rows:
+        row.share = row.tokens / top
+    return rows
+
+
+def by_person(replies: QuerySet[Message]) -> list[Row]:
+    grouped = replies.values(person=F("conversation__owner__username")).annotate(**TOTALS).order_by("person")
+    return sorted(_rows(grouped, lambda g: g["person"]), key=lambda row: -row.tokens)
+
+
+def by_model(replies: QuerySet[Message]) -> list[Row]:
+    grouped = replies.values("model").annotate(**TOTALS).order_by("model")
+    return sorted(_rows(grouped, lambda g: g["model"]), key=lambda row: -row.tokens)
+
+
+def by_day(replies: QuerySet[Message], month: dt.date) -> list[Row]:
+    """Every day of the month, with nothing where nothing was spent, so the chart reads as a calendar."""
+    grouped = {
+        g["day"]: g for g in replies.annotate(day=TruncDate("created")).values("day").annotate(**TOTALS)
+    }
+    empty = {"replies": 0, "prompt": 0, "completion": 0, "cost": None, "estimated": 0}
+    days = [month + dt.timedelta(days=n) for n in range((next_month(month) - month).days)]
+    return _rows([{**empty, **grouped.get(day, {}), "day": day} for day in days], lambda g: g["day"].day)
+
+
+def csv_rows(replies: QuerySet[Message]):
+    """One line per day, person and model: what a spreadsheet wants."""
+    yield [
+        "date",
+        "user",
+        "model",
+        "replies",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost",
+        "estimated_replies",
+    ]
+    grouped = (
+        replies.annotate(day=TruncDate("created"))
+        .values("day", person=F("conversation__owner__username"), model_name=F("model"))
+        .annotate(**TOTALS)
+        .order_by("day", "person", "model_name")
+    )
+    for g in grouped:
+        yield [
+            g["day"].isoformat(),
+            g["person"],
+            g["model_name"],
+            g["replies"],
+            g["prompt"],
+            g["completion"],
+            g["prompt"] + g["completion"],
+            g["cost"] if g["cost"] is not None else "",
+            g["estimated"],
+        ]
+
+
+__all__ = ["by_day", "by_model", "by_person", "csv_rows", "month_start", "parse_month", "replies_in"]
