@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat.accounts.forms import ApiKeyForm, ConversationSettingsForm, PreferencesForm
 from chat.models import ApiKey, Conversation, Preferences, SiteSettings
+from chat.upstream import services
 
 CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}
 
@@ -63,7 +64,7 @@ def set_key(request: HttpRequest) -> HttpResponse:
 def test_key(request: HttpRequest) -> HttpResponse:
     _own_keys_allowed()
     key = get_object_or_404(ApiKey, user=request.user)
-    outcome = key.check_with_upstream()
+    outcome = services.check_key(key)
     level = CHECK_LEVELS.get(outcome.result, messages.WARNING)
     messages.add_message(request, level, f"{key.masked}: {key.get_check_result_display()}. {outcome.detail}")
     return redirect("chat:settings")

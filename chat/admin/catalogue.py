@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from chat.models import ChatModel
-from chat.upstream import client as upstream
 
 
 @admin.register(ChatModel)
@@ -131,8 +130,12 @@ class ChatModelAdmin(admin.ModelAdmin):
         """The admin's sync_models: add what the upstream offers (disabled), flag what it dropped."""
         if not self.has_add_permission(request):
             raise PermissionDenied
+        # Here, not at the top: the admin loads with the app, the OpenAI SDK only when the upstream is asked.
+        from chat.upstream import client as upstream
+        from chat.upstream import services
+
         try:
-            result = ChatModel.sync_with_upstream()
+            result = services.sync_catalogue()
         except upstream.UpstreamError as exc:
             messages.error(request, f"Could not list the upstream's models: {exc.message}")
         else:

@@ -42,7 +42,10 @@ def check_badge(key: ApiKey):
 
 
 def report_check(request: HttpRequest, key: ApiKey) -> None:
-    outcome = key.check_with_upstream()
+    # Here, not at the top: the admin loads with the app, the OpenAI SDK only when the upstream is asked.
+    from chat.upstream import services
+
+    outcome = services.check_key(key)
     level = CHECK_LEVELS.get(outcome.result, messages.WARNING)
     messages.add_message(request, level, f"{key}: {key.get_check_result_display()}. {outcome.detail}")
 

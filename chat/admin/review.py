@@ -5,9 +5,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from chat.models import ReviewNotice
 from chat.models.audit import AuditEntry
 from chat.models.flags import Flag
-from chat.review.policy import REVIEW_PERMISSION, ReviewNotice
+from chat.review.policy import REVIEW_PERMISSION
 
 
 class ReadOnlyForReviewers(admin.ModelAdmin):

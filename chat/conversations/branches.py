@@ -12,24 +12,8 @@ from collections import defaultdict
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from chat.models import Conversation, Message
+from chat.models.conversations import branch
 from chat.models.feedback import Feedback
-
-
-def _by_id(conversation: Conversation, messages=None) -> dict[int, Message]:
-    rows = messages if messages is not None else conversation.messages.order_by("id")
-    return {message.pk: message for message in rows}
-
-
-def branch(conversation: Conversation, messages=None) -> list[Message]:
-    """The branch on show, oldest first: from the root to the leaf (the newest message without one)."""
-    by_id = _by_id(conversation, messages)
-    current = conversation.leaf_id if conversation.leaf_id in by_id else max(by_id, default=None)
-    path: list[Message] = []
-    while current is not None and current in by_id and len(path) <= len(by_id):  # a cycle cannot loop
-        path.append(by_id[current])
-        current = by_id[current].parent_id
-    path.reverse()
-    return path
 
 
 def versions(messages) -> dict[int, list[int]]:

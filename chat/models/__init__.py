@@ -3,19 +3,13 @@ everywhere and Django registers every model under the one app label `chat`."""
 
 from chat.models.audit import AuditEntry
 from chat.models.budgets import Budget, Spend
-from chat.models.conversations import (
-    ApiKey,
-    ChatModel,
-    Conversation,
-    Message,
-    ModelLimit,
-    Preferences,
-    SiteSettings,
-    UnreadableKeys,
-)
+from chat.models.catalogue import ChatModel, ModelLimit
+from chat.models.conversations import Conversation, Message
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag
-from chat.review.policy import ReviewNotice
+from chat.models.keys import ApiKey, UnreadableKeys
+from chat.models.review import ReviewNotice
+from chat.models.site import Preferences, SiteSettings
 
 __all__ = [
     "ApiKey",

@@ -2,7 +2,7 @@
 
 from django import template
 
-from chat.review.policy import ReviewNotice
+from chat.models import ReviewNotice
 
 register = template.Library()
 

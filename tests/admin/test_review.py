@@ -53,7 +53,7 @@ def test_reviewers_without_staff_rights_do_not_reach_the_admin(client, reviewer,
 
 
 def test_the_notice_is_edited_in_the_admin(client, admin_user):
-    from chat.review.policy import ReviewNotice
+    from chat.models import ReviewNotice
 
     client.force_login(admin_user)
     response = client.post("/admin/chat/reviewnotice/add/", {"text": "We read chats for quality."})

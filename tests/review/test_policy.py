@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from chat.review.policy import DEFAULT_NOTICE, REVIEW_PERMISSION, ReviewNotice, can_review
+from chat.models.review import DEFAULT_NOTICE, ReviewNotice
+from chat.review.policy import REVIEW_PERMISSION, can_review
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.models import ChatModel
 from chat.upstream import client as upstream
+from chat.upstream import services
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            result = ChatModel.sync_with_upstream()
+            result = services.sync_catalogue()
         except upstream.UpstreamError as exc:
             raise CommandError(f"Could not list the upstream's models: {exc.message}") from None
         for name in result.added:

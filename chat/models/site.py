@@ -1,0 +1,70 @@
+"""What a member chose on the settings page, and the switches admins turn for the whole site."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Preferences(models.Model):
+    """What a member chose on the settings page."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="chat_preferences"
+    )
+    default_model = models.ForeignKey(
+        # By name: catalogue.py imports this module (ChatModel.for_send reads Preferences).
+        "chat.ChatModel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="New chats start with it. Empty: the site's default.",
+    )
+    system_prompt = models.TextField(
+        "default system prompt",
+        blank=True,
+        help_text="Sent first in every new conversation; each conversation can change its own.",
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    @classmethod
+    def of(cls, user) -> Preferences:
+        """The user's preferences, or unsaved defaults."""
+        return cls.objects.filter(user=user).select_related("default_model").first() or cls(user=user)
+
+    @property
+    def default_model_name(self) -> str | None:
+        return self.default_model.name if self.default_model else None
+
+
+class SiteSettings(models.Model):
+    """The switches admins turn in the admin; one row."""
+
+    self_service_keys = models.BooleanField(
+        "members manage their own API keys",
+        default=True,
+        help_text="On: members set, test and delete their own key on their settings page. "
+        "Off: only admins set keys; members see which key they use.",
+    )
+    open_signup = models.BooleanField(
+        "open sign-up",
+        default=False,
+        help_text="On: anyone who can reach the site can create an account. "
+        "Off: admins create accounts and send invitation links.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    @classmethod
+    def current(cls) -> SiteSettings:
+        return cls.objects.get_or_create(pk=1)[0]
