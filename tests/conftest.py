@@ -12,7 +12,7 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.contrib.auth import get_user_model
 from django.db import connections
 
-from chat.demo.server import FakeUpstream
+from chat.demo.harness import FakeUpstream
 from chat.models import ApiKey
 
 CANARY_KEY = "sk-canary-0123456789abcdefCANARY"

@@ -1,39 +1,33 @@
-"""Offline OpenAI-compatible Chat Completions server standing in for the TokenOff API in tests and demos."""
+"""Offline OpenAI-compatible Chat Completions server standing in for the TokenOff API in tests and demos.
+
+The directives it obeys are in directives.py; harness.py runs it in a thread for tests, and
+`python -m chat.demo` runs it in a process of its own.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import dataclasses
 import os
-import re
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-try:
-    import orjson
-
-    def _dumps(obj: Any) -> bytes:
-        """Serialize compactly (no spaces), matching the upstream wire format."""
-        return orjson.dumps(obj)
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - orjson is a dependency, stdlib keeps the module usable without it
-    import json
-
-    def _dumps(obj: Any) -> bytes:
-        """Serialize compactly (no spaces), matching the upstream wire format."""
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-    _loads = json.loads
-
+from chat.demo.directives import (
+    BadDirective,
+    asks_for_a_title,
+    canned_reply,
+    message_text,
+    parse_directives,
+    parse_header_directives,
+    served_model,
+    strip_directives,
+    title_for,
+    tokenize,
+    unsupported_parameter,
+)
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.1", "gpt-5", "gpt-5-mini", "gpt-5-nano",
@@ -41,17 +35,7 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-5.3-codex", "gpt-5.3-codex-spark", "gpt-5.2-codex", "gpt-5.1-codex-max", "gpt-5.1-codex",
     "gpt-5-codex", "gpt-5.1-codex-mini",
 )  # fmt: skip
-SERVED_MODEL_SUFFIX = "-2025-04-14"
 MODEL_CREATED = 1_744_588_800  # fixed timestamp so /models output is stable across runs
-
-_DIRECTIVE_RE = re.compile(r"\[fake:([a-z_]+)(?:=([^\]\s]*))?\]")
-_DATED_RE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
-# Newlines stand alone; leading horizontal whitespace sticks to the next word or punctuation mark.
-_TOKEN_RE = re.compile(r"\n|[^\S\n]*(?:\w+|[^\w\s])|[^\S\n]+")
-
-_INT_KEYS = frozenset({"status", "cut", "chunks"})
-_FLAG_KEYS = frozenset({"garbage", "error_chunk", "no_usage", "echo", "stamp", "clock"})
-_KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS | {"delay", "finish"}
 
 _ERROR_KINDS: dict[int, tuple[str, str, str]] = {
     400: ("invalid_request_error", "invalid_request", "Bad request (simulated by fake upstream)."),
@@ -71,28 +55,6 @@ _SSE_DONE = b"data: [DONE]\n\n"
 _SSE_GARBAGE = b"data: this is not json\n\n"
 _SSE_ERROR = b'data: {"error":{"message":"upstream exploded","type":"server_error"}}\n\n'
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-_REPLY_BODY = """This reply comes from the **offline fake upstream**, so no network access or real API key \
-is needed. It streams word by word, just like the real service.
-
-- Markdown is rendered safely
-- Code blocks get *syntax highlighting*
-- Long replies arrive in small pieces
-
-```python
-def greet(name: str) -> str:
-    \"\"\"Return a friendly greeting.\"\"\"
-    return f"Hello, {name}!"
-
-
-print(greet("world"))
-```
-
-Anything else I can help with?"""
-
-
-class BadDirective(ValueError):
-    """A `[fake:...]` directive that cannot be parsed; answered with HTTP 400 so typos surface."""
 
 
 @dataclasses.dataclass
@@ -123,113 +85,13 @@ class _Dropped(Exception):
     """Internal signal: the client is gone, stop writing."""
 
 
-def tokenize(text: str) -> list[str]:
-    """Split text into word-sized pieces whose concatenation is exactly `text`."""
-    return _TOKEN_RE.findall(text)
-
-
-def canned_reply(user_text: str) -> str:
-    """The friendly Markdown reply for a user message (directives already removed)."""
-    user_text = user_text.strip()
-    if not user_text:
-        return "Hello! Thanks for your message.\n\n" + _REPLY_BODY
-    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in user_text.splitlines())
-    return f"Hello! Thanks for your message. You wrote:\n\n{quoted}\n\n{_REPLY_BODY}"
-
-
-def asks_for_a_title(messages: list) -> bool:
-    """A conversation-naming request: a system message that asks for a title."""
-    first = messages[0] if messages else None
-    return (
-        isinstance(first, dict)
-        and first.get("role") == "system"
-        and "title" in message_text(first.get("content"))
-    )
-
-
-def title_for(user_text: str) -> str:
-    """What a small model would answer: the question's first few words, capitalised."""
-    title = " ".join(user_text.split()[:6]).strip(" ?!.,:;")
-    return title[:1].upper() + title[1:] if title else "New conversation"
-
-
-def unsupported_parameter(model: str, body: dict[str, Any]) -> str | None:
-    """Like the real API: reasoning models refuse temperature, other models refuse reasoning_effort."""
-    reasoning = model.startswith(("o1", "o3", "o4", "gpt-5"))
-    if reasoning and "temperature" in body:
-        return f"Unsupported parameter: 'temperature' is not supported with the model {model}."
-    if not reasoning and "reasoning_effort" in body:
-        return f"Unsupported parameter: 'reasoning_effort' is not supported with the model {model}."
-    return None
-
-
-def served_model(requested: str) -> str:
-    """The dated name reported back, so callers can see it differs from the one asked for."""
-    return requested if _DATED_RE.search(requested) else requested + SERVED_MODEL_SUFFIX
-
-
-def strip_directives(text: str) -> str:
-    """The message text with every `[fake:...]` directive removed and outer whitespace trimmed."""
-    return _DIRECTIVE_RE.sub("", text).strip()
-
-
-def message_text(content: Any) -> str:
-    """Plain text of a message `content`, which may be a string or a list of content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"
-        )
-    return ""
-
-
-def _convert(key: str, value: str | None) -> Any:
-    """Validate and convert one directive value."""
-    if key not in _KNOWN_KEYS:
-        raise BadDirective(f"unknown fake directive {key!r}")
-    if key in _FLAG_KEYS:
-        return True
-    if value is None or value == "":
-        raise BadDirective(f"fake directive {key!r} needs a value")
-    try:
-        if key in _INT_KEYS:
-            number = int(value)
-            if number < 0:
-                raise ValueError
-            return number
-        if key == "delay":
-            seconds = float(value)
-            if not 0 <= seconds < 3600:
-                raise ValueError
-            return seconds
-    except ValueError:
-        raise BadDirective(f"bad value {value!r} for fake directive {key!r}") from None
-    return value  # finish: any finish_reason string
-
-
-def parse_directives(text: str) -> dict[str, Any]:
-    """Directives embedded in message text as `[fake:key]` or `[fake:key=value]`."""
-    return {m.group(1): _convert(m.group(1), m.group(2)) for m in _DIRECTIVE_RE.finditer(text)}
-
-
-def parse_header_directives(header: str | None) -> dict[str, Any]:
-    """Directives from an `X-Fake: status=500; cut=3` header."""
-    out: dict[str, Any] = {}
-    for item in (header or "").split(";"):
-        key, sep, value = item.strip().partition("=")
-        if key:
-            out[key.strip()] = _convert(key.strip(), value.strip() if sep else None)
-    return out
-
-
 def error_body(status: int, message: str | None = None, code: str | None = None) -> bytes:
     """An OpenAI-shaped error body for `status`."""
     etype, ecode, emsg = _ERROR_KINDS.get(
         status,
         ("server_error" if status >= 500 else "invalid_request_error", f"http_{status}", f"HTTP {status}."),
     )
-    return _dumps({"error": {"message": message or emsg, "type": etype, "code": code or ecode}})
+    return orjson.dumps({"error": {"message": message or emsg, "type": etype, "code": code or ecode}})
 
 
 def error_response(status: int, message: str | None = None, code: str | None = None) -> web.Response:
@@ -239,8 +101,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return web.Response(status=status, body=body, content_type="application/json", headers=headers)
 
 
-class FakeUpstream:
-    """An aiohttp server speaking the OpenAI Chat Completions protocol, run in a background thread."""
+class FakeServer:
+    """An aiohttp server speaking the OpenAI Chat Completions protocol, on the running event loop."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, models: list[str] | None = None
@@ -252,8 +114,6 @@ class FakeUpstream:
         self.requests: list[FakeRequest] = []
         self.base_url = ""
         self._runner: web.AppRunner | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._stopping = False
 
     # ----- lifecycle -------------------------------------------------------------------------------------
@@ -292,75 +152,6 @@ class FakeUpstream:
             await self._runner.cleanup()
             self._runner = None
 
-    def start(self) -> str:
-        """Run the server in a daemon thread with its own loop; blocks until listening, returns base URL."""
-        if self._thread is not None:
-            return self.base_url
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            try:
-                loop.run_until_complete(self.start_async())
-            except BaseException as exc:  # surfaced to the caller of start()
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self.stop_async())
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-upstream", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake upstream did not start within 10 s")
-        if failure:
-            self._thread = None
-            raise failure[0]
-        return self.base_url
-
-    def stop(self) -> None:
-        """Stop the background server and join its thread."""
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        self._stopping = True
-        # No is_running() check: right after start() the loop may not have entered run_forever yet,
-        # and callbacks scheduled now still run once it does.
-        with contextlib.suppress(Exception):  # best effort: the thread cleans up again on its way out
-            asyncio.run_coroutine_threadsafe(self.stop_async(), loop).result(timeout=5)
-        with contextlib.suppress(RuntimeError):  # loop already closed
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        self._thread = None
-        self._loop = None
-
-    def __enter__(self) -> FakeUpstream:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    # ----- test helpers ------------------------------------------------------------------------------------
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> bool:
-        """Poll `predicate()` until truthy or `timeout` seconds pass; returns the last outcome."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-
     def reset(self) -> None:
         """Forget all recorded requests (same list object, so references stay valid)."""
         self.requests.clear()
@@ -382,7 +173,7 @@ class FakeUpstream:
         raw = await request.read() if request.body_exists else b""
         if raw:
             try:
-                parsed = _loads(raw)
+                parsed = orjson.loads(raw)
                 record.body = parsed if isinstance(parsed, dict) else None
             except ValueError:
                 error = error_response(
@@ -434,7 +225,7 @@ class FakeUpstream:
                 {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "tokenoff"}
                 for name in self.models
             ]
-            body = _dumps({"object": "list", "data": data})
+            body = orjson.dumps({"object": "list", "data": data})
             response = web.Response(body=body, content_type="application/json")
         return self._finish(record, response)
 
@@ -446,7 +237,7 @@ class FakeUpstream:
             name = request.match_info["model"]
             if name in self.models:
                 body = {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "tokenoff"}
-                response = web.Response(body=_dumps(body), content_type="application/json")
+                response = web.Response(body=orjson.dumps(body), content_type="application/json")
             else:
                 response = error_response(404, f"The model `{name}` does not exist.", "model_not_found")
         return self._finish(record, response)
@@ -454,7 +245,7 @@ class FakeUpstream:
     async def _dump_requests(self, request: web.Request) -> web.Response:
         """GET /_fake/requests: the recorded requests as JSON, for tests that run the fake elsewhere."""
         records = [dataclasses.asdict(r) for r in list(self.requests)]
-        return web.Response(body=_dumps(records), content_type="application/json")
+        return web.Response(body=orjson.dumps(records), content_type="application/json")
 
     async def _clear_requests(self, request: web.Request) -> web.Response:
         """DELETE /_fake/requests: same as reset(), for out-of-process tests."""
@@ -588,7 +379,7 @@ class FakeUpstream:
         if reply.usage is not None:
             payload["usage"] = reply.usage
         response = web.Response(
-            body=_dumps(payload), content_type="application/json", headers={"X-Request-Id": reply.rid}
+            body=orjson.dumps(payload), content_type="application/json", headers={"X-Request-Id": reply.rid}
         )
         # Flags are set before the write: the client may read the bytes before this thread runs again,
         # and tests in the same process check the record as soon as they have the reply.
@@ -665,7 +456,7 @@ class _Reply:
     cut_by_us: bool = False  # set when `cut` closes the socket, so that close isn't blamed on the client
 
     def __post_init__(self) -> None:
-        head = _dumps(
+        head = orjson.dumps(
             {"id": self.rid, "object": "chat.completion.chunk", "created": self.created, "model": self.model}
         )
         # Leave the object open so each chunk only appends its `choices` part.
@@ -679,41 +470,11 @@ class _Reply:
     def content_chunk(self, piece: str, sent_at: float | None = None) -> bytes:
         """One content delta; with `sent_at` an extra top-level timestamp field for benchmarks."""
         if sent_at is None:
-            return self._content_head + _dumps(piece) + b'},"finish_reason":null}]}\n\n'
-        stamp = b'},"finish_reason":null}],"sent_at":' + _dumps(sent_at)
-        return self._content_head + _dumps(piece) + stamp + b"}\n\n"
+            return self._content_head + orjson.dumps(piece) + b'},"finish_reason":null}]}\n\n'
+        stamp = b'},"finish_reason":null}],"sent_at":' + orjson.dumps(sent_at)
+        return self._content_head + orjson.dumps(piece) + stamp + b"}\n\n"
 
     def final_chunk(self) -> bytes:
         """The empty delta carrying finish_reason and, when requested, usage."""
-        tail = b"}\n\n" if self.usage is None else b',"usage":' + _dumps(self.usage) + b"}\n\n"
-        return self._head + b'{},"finish_reason":' + _dumps(self.finish) + b"}]" + tail
-
-
-async def _serve_forever(host: str, port: int, delay: float) -> None:
-    """Serve until SIGINT/SIGTERM."""
-    fake = FakeUpstream(host=host, port=port, delay=delay)
-    base_url = await fake.start_async()
-    print(f"fake upstream listening on {base_url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await fake.stop_async()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point: `python -m chat.demo --host 127.0.0.1 --port 8001 --delay 0.03`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--delay", type=float, default=0.03, help="seconds between streamed chunks")
-    args = parser.parse_args(argv)
-    asyncio.run(_serve_forever(args.host, args.port, args.delay))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        tail = b"}\n\n" if self.usage is None else b',"usage":' + orjson.dumps(self.usage) + b"}\n\n"
+        return self._head + b'{},"finish_reason":' + orjson.dumps(self.finish) + b"}]" + tail

@@ -17,7 +17,9 @@ import orjson
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from chat.demo.server import DEFAULT_MODELS, FakeUpstream, canned_reply, tokenize
+from chat.demo.directives import canned_reply, tokenize
+from chat.demo.harness import FakeUpstream
+from chat.demo.server import DEFAULT_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"Authorization": "Bearer sk-test"}
