@@ -36,10 +36,10 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from chat.conversations import branches  # noqa: E402
+from chat.lib.keyset import Cursor  # noqa: E402
 from chat.models import Conversation, Message  # noqa: E402
 from chat.models.feedback import Feedback  # noqa: E402
 from chat.models.flags import Flag  # noqa: E402
-from chat.review.search import Cursor  # noqa: E402
 
 MODELS = ["gpt-4.1", "gpt-4o", "gpt-5-mini", "o3", "gpt-4.1-mini"]
 FINISH = ["stop"] * 90 + ["length"] * 3 + ["stopped"] * 3 + ["error"] * 2 + ["interrupted"] * 2

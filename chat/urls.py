@@ -1,18 +1,15 @@
-from django.urls import path
+from django.urls import include, path
 
 from chat.accounts import preferences
 from chat.conversations import api, views
 from chat.lib import health
-from chat.usage import views as usage_views
 
 app_name = "chat"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("usage/", usage_views.mine, name="usage"),
-    path("usage/team/", usage_views.team, name="usage_team"),
-    path("usage/team.csv", usage_views.team_csv, name="usage_team_csv"),
+    path("usage/", include("chat.usage.urls")),
     path("c/<int:pk>/", views.conversation, name="conversation"),
     path("c/list.json", api.conversation_list, name="conversation_list"),
     path("c/search.json", api.conversation_search, name="conversation_search"),

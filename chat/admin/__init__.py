@@ -1,7 +1,8 @@
 """The admin, made part of the product: the site's name and colours, and a way back to the chat.
 
 keys.py: API keys (write-only, masked, tested, re-encrypted); catalogue.py: the models, their
-parameters and who may use them; people.py: users, invitations, groups and the site settings.
+parameters and who may use them; people.py: users, invitations, groups and the site settings;
+budgets.py: monthly budgets and spend; review.py: the audit trail, flags and the review notice.
 """
 
 from django.contrib import admin

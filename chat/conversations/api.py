@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 
 from chat.conversations import branches
+from chat.lib.keyset import Cursor
 from chat.models import Conversation, Message
 from chat.models.feedback import Feedback
-from chat.review.search import Cursor, search, snippets
+from chat.review.search import search, snippets
 
 PAGE_SIZE = 50
 SEARCH_SIZE = 30

@@ -51,7 +51,7 @@ class Conversation(models.Model):
         title = " ".join(text.split()[:words])
         return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
-    def history(self) -> list[dict]:
+    def upstream_messages(self) -> list[dict]:
         """The branch on show, to send upstream: the system prompt, then oldest first, without the reply."""
         rows = [
             {"role": m.role, "content": m.content}

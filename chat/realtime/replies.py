@@ -44,7 +44,7 @@ TITLE_PROMPT = (
 
 
 class Watcher(Protocol):
-    """A socket that follows conversations: consumers.ChatConsumer."""
+    """A socket that follows conversations: consumer.ChatConsumer."""
 
     channel_name: str
 
@@ -171,7 +171,14 @@ def begin(
     if key is not None:
         ApiKey.objects.filter(pk=key.pk).update(last_used=now)
     return Begun(
-        conversation, user_message, reply, chat_model, key, conversation.history(), new, budget.notice
+        conversation,
+        user_message,
+        reply,
+        chat_model,
+        key,
+        conversation.upstream_messages(),
+        new,
+        budget.notice,
     )
 
 
@@ -269,7 +276,7 @@ def interrupt(queryset) -> list[Message]:
     ended = []
     for message in queryset.filter(status=Message.Status.STREAMING).select_related("conversation"):
         # The upstream's count died with the process: estimate it, so that budgets still see it.
-        counted = usage.estimate(message.conversation.history(), message.content)
+        counted = usage.estimate(message.conversation.upstream_messages(), message.content)
         with transaction.atomic():
             if not Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
                 status=Message.Status.DONE,

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from psycopg.errors import QueryCanceled
 
+from chat.lib import keyset
+from chat.lib.keyset import Cursor
 from chat.models import ChatModel, Conversation, Message
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag
@@ -38,7 +40,6 @@ OUTCOMES = [
 ]
 FEEDBACK = [("any", _("Any feedback")), ("down", _("Thumbs down")), ("up", _("Thumbs up"))]
 FAILED = ["error", "interrupted"]
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class TooSlow(Exception):
@@ -191,28 +192,6 @@ def matching(data: dict) -> QuerySet[Conversation]:
     return conversations.order_by("-updated", "-id")
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """A place in the activity order: (updated, id) of the row it follows."""
-
-    updated: dt.datetime
-    pk: int
-
-    def __str__(self) -> str:
-        return f"{(self.updated - EPOCH) // dt.timedelta(microseconds=1)}-{self.pk}"
-
-    @classmethod
-    def parse(cls, text: str | None) -> Cursor | None:
-        """The cursor of a page link, or None for anything else (the first page)."""
-        micros, _sep, pk = (text or "").partition("-")
-        if not (micros.isdigit() and pk.isdigit()):
-            return None
-        try:
-            return cls(EPOCH + dt.timedelta(microseconds=int(micros)), int(pk))
-        except OverflowError:
-            return None
-
-
 @dataclass
 class Page:
     conversations: list[Conversation]
@@ -227,17 +206,14 @@ def page_of(
     size = size or settings.TOKENOFF_REVIEW_PAGE_SIZE
     rows = queryset.values_list("pk", "updated")
     if before:
-        # The bound on updated alone lets the index seek; the OR settles ties on the same instant.
-        rows = rows.filter(Q(updated__gt=before.updated) | Q(updated=before.updated, pk__gt=before.pk))
-        rows = list(rows.filter(updated__gte=before.updated).order_by("updated", "id")[: size + 1])
+        rows = list(keyset.newer_than(rows, before).order_by("updated", "id")[: size + 1])
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         newer = Cursor(rows[0][1], rows[0][0]) if rows and more_newer else None
         older = Cursor(rows[-1][1], rows[-1][0]) if rows else None
     else:
         if after:
-            rows = rows.filter(Q(updated__lt=after.updated) | Q(updated=after.updated, pk__lt=after.pk))
-            rows = rows.filter(updated__lte=after.updated)
+            rows = keyset.older_than(rows, after)
         rows = list(rows[: size + 1])
         older = Cursor(rows[size - 1][1], rows[size - 1][0]) if len(rows) > size else None
         rows = rows[:size]

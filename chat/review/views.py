@@ -25,13 +25,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from chat.conversations import branches
+from chat.lib.keyset import Cursor
 from chat.models import Conversation, Message, audit
 from chat.models.audit import AuditEntry
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag
 from chat.review import exports
 from chat.review.policy import can_review, review_enabled
-from chat.review.search import Cursor, Page, ReviewFilters, TooSlow, matching, page_of, snippets, time_limit
+from chat.review.search import Page, ReviewFilters, TooSlow, matching, page_of, snippets, time_limit
 
 Action = AuditEntry.Action
 PAGE_LINKS = ("after", "before")

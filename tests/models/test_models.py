@@ -149,13 +149,13 @@ def test_the_system_prompt_goes_first_in_the_history(alice):
     conversation = Conversation.objects.create(owner=alice, model="gpt-4.1", system_prompt="Be brief.")
     hi = Message.objects.create(conversation=conversation, role="user", content="Hi")
     Message.objects.create(conversation=conversation, parent=hi, role="assistant", content="Hello")
-    assert conversation.history() == [
+    assert conversation.upstream_messages() == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Hello"},
     ]
     conversation.system_prompt = ""
-    assert conversation.history()[0] == {"role": "user", "content": "Hi"}
+    assert conversation.upstream_messages()[0] == {"role": "user", "content": "Hi"}
 
 
 # Keys ---------------------------------------------------------------------------------------

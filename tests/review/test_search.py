@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from chat.lib.keyset import Cursor
 from chat.models import Conversation, Message
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag
-from chat.review.search import Cursor, ReviewFilters, matching, page_of, snippets
+from chat.review.search import ReviewFilters, matching, page_of, snippets
 from tests.review import data as review_data
 from tests.review.data import days_ago, yesterday_noon
 
