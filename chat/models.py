@@ -432,7 +432,8 @@ class ApiKey(models.Model):
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
-        return self.filter(owner=user)
+        # One the owner deleted while it was flagged is gone for them: only review still sees it.
+        return self.filter(owner=user, owner_deleted__isnull=True)
 
 
 class Conversation(models.Model):
@@ -448,6 +449,9 @@ class Conversation(models.Model):
     archived = models.BooleanField(default=False, help_text="Out of the owner's list, still searchable")
     # The last message of the branch on show: edits and regenerations fork the thread (threads.py).
     leaf = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner_deleted = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted by its owner while flagged: kept for review until resolved"
+    )
 
     objects = ConversationQuerySet.as_manager()
 

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from chat import health, history, preferences, usage_views, views
+from chat.params import register_id_converter
+
+register_id_converter()
 
 app_name = "chat"
 
@@ -10,17 +13,17 @@ urlpatterns = [
     path("usage/", usage_views.mine, name="usage"),
     path("usage/team/", usage_views.team, name="usage_team"),
     path("usage/team.csv", usage_views.team_csv, name="usage_team_csv"),
-    path("c/<int:pk>/", views.conversation, name="conversation"),
+    path("c/<id:pk>/", views.conversation, name="conversation"),
     path("c/list.json", history.conversation_list, name="conversation_list"),
     path("c/search.json", history.conversation_search, name="conversation_search"),
-    path("c/<int:pk>/update/", history.conversation_update, name="conversation_update"),
-    path("c/<int:pk>/delete/", history.conversation_delete, name="conversation_delete"),
-    path("c/<int:pk>/thread.json", history.thread, name="thread"),
-    path("c/<int:pk>/branch/", history.show_branch, name="show_branch"),
-    path("m/<int:pk>/feedback/", history.feedback, name="feedback"),
-    path("c/<int:pk>/export.json", views.export_json, name="export_json"),
-    path("c/<int:pk>/export.md", views.export_md, name="export_md"),
-    path("c/<int:pk>/settings/", preferences.conversation_settings, name="conversation_settings"),
+    path("c/<id:pk>/update/", history.conversation_update, name="conversation_update"),
+    path("c/<id:pk>/delete/", history.conversation_delete, name="conversation_delete"),
+    path("c/<id:pk>/thread.json", history.thread, name="thread"),
+    path("c/<id:pk>/branch/", history.show_branch, name="show_branch"),
+    path("m/<id:pk>/feedback/", history.feedback, name="feedback"),
+    path("c/<id:pk>/export.json", views.export_json, name="export_json"),
+    path("c/<id:pk>/export.md", views.export_md, name="export_md"),
+    path("c/<id:pk>/settings/", preferences.conversation_settings, name="conversation_settings"),
     path("settings/", preferences.settings_page, name="settings"),
     path("settings/key/", preferences.set_key, name="set_key"),
     path("settings/key/test/", preferences.test_key, name="test_key"),
