@@ -1,11 +1,17 @@
 """The site's settings for tests: production-like (DEBUG off) with fixed test-only secrets."""
 
 import os
+import secrets
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 # A fixed, test-only Fernet key (not used anywhere else).
 os.environ.setdefault("TOKENOFF_ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=")
 os.environ.setdefault("TOKENOFF_BASE_URL", "http://127.0.0.1:9/v1")  # never the real TokenOff
+# DEBUG is off, so HTTPS would be on: the suite and its live daphnes serve plain http on purpose.
+os.environ.setdefault("DJANGO_HTTPS", "0")
+# One prefix per run, so that two runs on one Redis never mix; the run's live daphnes are given it
+# (tests/e2e/live.py), so that they share it.
+os.environ.setdefault("TOKENOFF_REDIS_PREFIX", f"tokenoff-test-{secrets.token_hex(4)}")
 
 from tokenoff_site.settings import *  # noqa: F403
 
@@ -16,3 +22,6 @@ STORAGES = {
 }
 AXES_ENABLED = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# WebsocketCommunicator sends no Host header (tests/ws.py), so the site's own origin is unknown to the
+# origin check (chat/realtime/origin.py): the origin its sockets claim is trusted instead.
+CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, "http://localhost"]  # noqa: F405

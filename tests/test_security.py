@@ -49,6 +49,7 @@ def test_check_deploy_passes_with_the_documented_production_environment(tmp_path
 def test_without_https_check_deploy_says_what_is_missing(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin",
+        "DJANGO_HTTPS": "0",  # plain http on purpose: HTTPS is on by default with DEBUG off
         "DJANGO_SECRET_KEY": Fernet.generate_key().decode() * 2,
         "TOKENOFF_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path}/deploy.sqlite3",

@@ -10,12 +10,21 @@ SHOW = (
     "import json, django; from django.conf import settings as s; django.setup(); print(json.dumps({"
     "'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
     "'hosts': s.ALLOWED_HOSTS, 'csrf': s.CSRF_TRUSTED_ORIGINS, 'debug': s.DEBUG,"
-    "'base': s.TOKENOFF_BASE_URL, 'db_options': s.DATABASES['default'].get('OPTIONS', {})}))"
+    "'base': s.TOKENOFF_BASE_URL, 'db_options': s.DATABASES['default'].get('OPTIONS', {}),"
+    "'https': s.HTTPS, 'session_secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE,"
+    "'hsts': s.SECURE_HSTS_SECONDS, 'redirect': s.SECURE_SSL_REDIRECT,"
+    "'proxy_ssl': s.SECURE_PROXY_SSL_HEADER,"
+    "'prefix': s.TOKENOFF_REDIS_PREFIX, 'layer_config': s.CHANNEL_LAYERS['default'].get('CONFIG', {}),"
+    "'cache': s.CACHES['default']}, default=str))"
 )
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "k" * 50,
+    "TOKENOFF_ENCRYPTION_KEYS": "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=",
+}
 
 
-def settings_with(**env: str) -> dict:
-    environment = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tokenoff_site.settings", **env}
+def settings_with(module: str = "tokenoff_site.settings", **env: str) -> dict:
+    environment = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": module, **env}
     result = subprocess.run([sys.executable, "-c", SHOW], env=environment, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -77,3 +86,35 @@ def test_redis_reads_wait_longer_than_the_channel_layers_blocking_pop():
     }
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def is_secure(shown: dict) -> bool:
+    return (
+        shown["https"]
+        and shown["session_secure"]
+        and shown["csrf_secure"]
+        and shown["redirect"]
+        and shown["hsts"] >= 31_536_000
+        and shown["proxy_ssl"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    )
+
+
+def test_with_debug_off_the_https_settings_are_on_without_being_asked_for():
+    assert is_secure(settings_with(**PRODUCTION))
+    assert is_secure(settings_with(**PRODUCTION, DJANGO_HTTPS="on"))
+
+
+def test_django_https_0_serves_plain_http_on_purpose():
+    for off in ("0", "off", "false"):
+        shown = settings_with(**PRODUCTION, DJANGO_HTTPS=off)
+        assert not shown["https"] and not shown["session_secure"] and not shown["redirect"]
+        assert shown["hsts"] == 0 and shown["proxy_ssl"] is None
+
+
+def test_debug_on_as_the_quickstart_runs_serves_plain_http():
+    shown = settings_with(DJANGO_DEBUG="1")
+    assert not shown["https"] and not shown["session_secure"] and not shown["redirect"]
+
+
+def test_the_test_settings_serve_plain_http():
+    assert not settings_with("tests.settings")["https"]

@@ -34,6 +34,12 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def _database_label(database: dict) -> str:
+    """The database's name (a SQLite file's stem): what tells two sites on one Redis apart by default."""
+    name = str(database.get("NAME") or "default")
+    return Path(name).stem if database["ENGINE"].endswith("sqlite3") else name
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # Development-only secrets: published here on purpose, so they are refused whenever DEBUG is off.
@@ -60,8 +66,9 @@ if not TOKENOFF_ENCRYPTION_KEYS:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 # Served over HTTPS behind a proxy (deploy/env.example): secure cookies, HSTS, redirects to https.
-# Off by default so that a plain http://127.0.0.1 run works; `check --deploy` says so when it is off.
-HTTPS = env_bool("DJANGO_HTTPS", False)
+# On unless DEBUG is: a production site is secure without being told; DJANGO_HTTPS=0 serves plain http
+# on purpose (then `check --deploy` says what is missing).
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 TOKENOFF_BASE_URL = env_str("TOKENOFF_BASE_URL", "https://tokenoff.com/api/v1")
@@ -164,6 +171,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every Redis key the site writes (channel layer, cache) starts with this, so that sites and test runs
+# sharing one Redis server never see each other's frames or counters.
+TOKENOFF_REDIS_PREFIX = env_str("TOKENOFF_REDIS_PREFIX", "tokenoff-" + _database_label(DATABASES["default"]))
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -178,7 +189,7 @@ if REDIS_URL:
                 # chat text lingers there after a reply ends.
                 "expiry": 30,
                 "group_expiry": 86400,
-                "prefix": "tokenoff",
+                "prefix": TOKENOFF_REDIS_PREFIX,
                 **({"symmetric_encryption_keys": REDIS_ENCRYPTION_KEYS} if REDIS_ENCRYPTION_KEYS else {}),
             },
         }
@@ -192,8 +203,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# How long an invitation link (a password-reset token of its own kind) stays valid: a week.
-PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -225,7 +234,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 if REDIS_URL:
     # Shared by every process: the per-user send rate holds across them.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": TOKENOFF_REDIS_PREFIX,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -271,8 +286,9 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if HTTPS else ["REMOTE_ADDR"]
+# The address daphne put in the scope: the peer, or behind deploy/'s nginx the X-Real-IP nginx wrote
+# (daphne --proxy-headers-host X-Real-IP). Never a header the client wrote, even if ipware turns up.
+AXES_CLIENT_IP_CALLABLE = "chat.lib.client_address.client_ip"
 
 LOGGING = {
     "version": 1,
@@ -311,3 +327,8 @@ TOKENOFF_REVIEW_EXPORT_LIMIT = 500  # conversations in one review export, built 
 # a search for a word in most messages, or only "-word", must not hold a database connection for long.
 TOKENOFF_REVIEW_QUERY_SECONDS = 5.0
 TOKENOFF_CHECK_TIMEOUT = 15.0  # a key check or a catalogue sync from the admin: an admin is waiting
+TOKENOFF_INVITATION_DAYS = 7  # an invitation link's life (password-reset links keep Django's 3 days)
+# Frames one socket may send (every type): a page sends one or two on (re)connecting and one per
+# click, so a flood of attach or stop frames is the only thing this ever slows (0: no limit).
+TOKENOFF_FRAMES_PER_SECOND = 10
+TOKENOFF_FRAME_BURST = 30

@@ -12,8 +12,9 @@ from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -22,9 +23,31 @@ from chat.models import SiteSettings
 
 
 class InvitationTokens(PasswordResetTokenGenerator):
-    """Django's password-reset tokens under a salt of their own: used once, void once a password is set."""
+    """Password-reset tokens with their own salt and lifetime: used once, void once a password is set."""
 
     key_salt = "chat.accounts.InvitationTokens"
+
+    @property
+    def timeout(self) -> int:
+        return settings.TOKENOFF_INVITATION_DAYS * 24 * 3600
+
+    def check_token(self, user, token) -> bool:
+        # Django's check_token, reading this timeout instead of PASSWORD_RESET_TIMEOUT: stretching that
+        # setting for invitations would stretch every password-reset link with it.
+        if not (user and token):
+            return False
+        try:
+            stamp, _hash = token.split("-")
+            made = base36_to_int(stamp)
+        except ValueError:
+            return False
+        if self._num_seconds(self._now()) - made > self.timeout:
+            return False
+        # The hash covers the password and the last login: a link is void once either changes.
+        secrets = [self.secret, *self.secret_fallbacks]
+        return any(
+            constant_time_compare(self._make_token_with_timestamp(user, made, s), token) for s in secrets
+        )
 
 
 invitation_tokens = InvitationTokens()
@@ -47,7 +70,7 @@ def invite(request: HttpRequest, user) -> Invitation:
     link = invitation_link(request, user)
     mailed = bool(settings.TOKENOFF_SEND_EMAIL and user.email)
     if mailed:
-        days = settings.PASSWORD_RESET_TIMEOUT // 86400
+        days = settings.TOKENOFF_INVITATION_DAYS
         body = _(
             "Hello %(name)s,\n\nAn account on your team's TokenOff Chat is waiting for you. Choose your "
             "password here (the link works once, for %(days)s days):\n\n%(link)s\n"

@@ -96,12 +96,12 @@ class ChatModelAdmin(admin.ModelAdmin):
             return format_html('<span class="key-badge key-badge-rejected">{}</span>', "no longer listed")
         return format_html('<span class="quiet">{}</span>', "listed")
 
-    @admin.action(description=_("Enable the selected models"))
+    @admin.action(permissions=["change"], description=_("Enable the selected models"))
     def enable_models(self, request, queryset):
         count = queryset.update(enabled=True)
         messages.success(request, f"{count} model(s) enabled: members see them in the picker.")
 
-    @admin.action(description=_("Disable the selected models"))
+    @admin.action(permissions=["change"], description=_("Disable the selected models"))
     def disable_models(self, request, queryset):
         if queryset.filter(is_default=True).exists():
             messages.error(request, "The default model stays enabled: first make another one the default.")
@@ -109,7 +109,7 @@ class ChatModelAdmin(admin.ModelAdmin):
         count = queryset.update(enabled=False)
         messages.success(request, f"{count} model(s) disabled: nobody can choose them any more.")
 
-    @admin.action(description=_("Make the selected model the default"))
+    @admin.action(permissions=["change"], description=_("Make the selected model the default"))
     def make_default(self, request, queryset):
         if queryset.count() != 1:
             messages.error(request, "Select exactly one model to make it the default.")
@@ -121,6 +121,13 @@ class ChatModelAdmin(admin.ModelAdmin):
 
     # The Sync button of the list page --------------------------------------------------------
 
+    def may_sync(self, request) -> bool:
+        """A sync adds models and flags others: it takes both permissions."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"may_sync": self.may_sync(request), **(extra_context or {})})
+
     def get_urls(self):
         sync = path("sync/", self.admin_site.admin_view(self.sync_view), name="chat_chatmodel_sync")
         return [sync, *super().get_urls()]
@@ -128,7 +135,7 @@ class ChatModelAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def sync_view(self, request):
         """The admin's sync_models: add what the upstream offers (disabled), flag what it dropped."""
-        if not self.has_add_permission(request):
+        if not self.may_sync(request):
             raise PermissionDenied
         # Here, not at the top: the admin loads with the app, the OpenAI SDK only when the upstream is asked.
         from chat.upstream import client as upstream

@@ -169,7 +169,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
-    @admin.action(description=_("Test the selected keys against TokenOff"))
+    # A test calls TokenOff with the key and stores what it answered: a change, not a look.
+    @admin.action(permissions=["change"], description=_("Test the selected keys against TokenOff"))
     def test_keys(self, request, queryset):
         for key in queryset:
             report_check(request, key)
@@ -185,9 +186,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @method_decorator(require_POST)
     def test_view(self, request, pk: int):
-        key = get_object_or_404(ApiKey, pk=pk)
-        if not self.has_view_permission(request, key):
+        if not self.has_change_permission(request):
             raise PermissionDenied
+        key = get_object_or_404(ApiKey, pk=pk)
         report_check(request, key)
         return HttpResponseRedirect(reverse("admin:chat_apikey_change", args=[pk]))
 
@@ -218,6 +219,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "unreadable_keys": found["unreadable"],
             "configured_keys": len(settings.TOKENOFF_ENCRYPTION_KEYS),
             "team_key": ApiKey.objects.filter(is_team=True).first(),
+            "may_rotate": self.has_change_permission(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)

@@ -8,7 +8,8 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -20,20 +21,34 @@ from chat.models import ChatModel, ModelLimit, SiteSettings
 User = get_user_model()
 
 
-def announce_invitation(request, user) -> None:
-    """Make a link, mail it when the site can, and always show it: small teams often have no mail."""
-    invitation = invitations.invite(request, user)
-    sent = f"Mailed to {user.email}. " if invitation.mailed else ""
-    messages.success(
-        request,
-        format_html(
-            "{}Invitation link for {} (works once, until a password is set): "
-            '<a class="invitation-link" href="{}">{}</a>',
-            sent,
-            user.get_username(),
-            invitation.link,
-            invitation.link,
-        ),
+def held_permissions(user) -> QuerySet[Permission]:
+    """Every permission a user holds, their own or through a group, active or not (all for a superuser)."""
+    if user.is_superuser:
+        return Permission.objects.all()
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
+
+
+def holds_all(requester, permissions: QuerySet[Permission]) -> bool:
+    """Whether the requester holds every one of these permissions: nobody hands out more than they have."""
+    return requester.is_superuser or not permissions.exclude(pk__in=held_permissions(requester)).exists()
+
+
+def may_manage(requester, user) -> bool:
+    """Whether the requester may change this account at all: its password, its invitation, its status."""
+    # A password or an invitation link for a more powerful account is a way to become it: anyone but a
+    # superuser manages only members with no staff status and no permission the requester lacks, and
+    # their own account (whose powers stay read-only, see TeamUserAdmin.powers).
+    if requester.is_superuser or user.pk == requester.pk:
+        return True
+    return not (user.is_staff or user.is_superuser) and holds_all(requester, held_permissions(user))
+
+
+def grantable_groups(requester) -> QuerySet[Group]:
+    """The groups whose every permission the requester holds."""
+    if requester.is_superuser:
+        return Group.objects.all()
+    return Group.objects.exclude(
+        permissions__in=Permission.objects.exclude(pk__in=held_permissions(requester))
     )
 
 
@@ -80,6 +95,36 @@ class TeamUserAdmin(UserAdmin):
     list_filter = ["is_active", "is_staff", "groups"]
     actions = ["send_invitations", "deactivate", "activate"]
     readonly_fields = ["chat_key", "usable_models"]
+    # What makes an account powerful: only a superuser grants it (groups: see formfield_for_manytomany).
+    powers = ["is_staff", "is_superuser", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [*fields, *self.powers]
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "groups" and request is not None and not request.user.is_superuser:
+            # Only groups whose permissions the requester holds: joining a group is how powers spread.
+            kwargs["queryset"] = grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_manage(request.user, obj))
+
+    def managed(self, request, queryset) -> list:
+        """The selected accounts the requester may manage; the others are named and left alone."""
+        mine, refused = [], []
+        for user in queryset:
+            (mine if may_manage(request.user, user) else refused).append(user)
+        if refused:
+            names = ", ".join(user.get_username() for user in refused)
+            messages.warning(request, _("Left alone (only a superuser may change them): %s.") % names)
+        return mine
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -125,10 +170,34 @@ class TeamUserAdmin(UserAdmin):
             return "none: check the groups' model limits and the models' groups"
         return format_html_join(", ", "<code>{}</code>", ((name,) for name in names))
 
+    def may_invite(self, request, user) -> bool:
+        """Whether the requester may make this account's invitation: staff are invited by a superuser only."""
+        powerful = user.is_staff or user.is_superuser
+        return self.has_change_permission(request, user) and (request.user.is_superuser or not powerful)
+
+    def announce_invitation(self, request, user) -> None:
+        """Make a link, mail it when the site can, and always show it: small teams often have no mail."""
+        if not self.may_invite(request, user):
+            # The link sets the account's password: none is made for an account the requester cannot change.
+            return
+        invitation = invitations.invite(request, user)
+        sent = f"Mailed to {user.email}. " if invitation.mailed else ""
+        messages.success(
+            request,
+            format_html(
+                "{}Invitation link for {} (works once, until a password is set): "
+                '<a class="invitation-link" href="{}">{}</a>',
+                sent,
+                user.get_username(),
+                invitation.link,
+                invitation.link,
+            ),
+        )
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if not change and not obj.has_usable_password():
-            announce_invitation(request, obj)
+            self.announce_invitation(request, obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         # Back to the list, where the invitation link shows above everyone else.
@@ -136,23 +205,32 @@ class TeamUserAdmin(UserAdmin):
             return HttpResponseRedirect(reverse("admin:auth_user_changelist"))
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.action(description=_("Send an invitation link (to choose a password)"))
+    @admin.action(permissions=["change"], description=_("Send an invitation link (to choose a password)"))
     def send_invitations(self, request, queryset):
+        invitable, refused = [], []
         for user in queryset.filter(is_active=True):
-            announce_invitation(request, user)
+            (invitable if self.may_invite(request, user) else refused).append(user)
+        if refused:
+            names = ", ".join(user.get_username() for user in refused)
+            messages.warning(request, _("No invitation for %s: only a superuser may invite them.") % names)
+        for user in invitable:
+            self.announce_invitation(request, user)
 
-    @admin.action(description=_("Deactivate: end their chats now and refuse them from now on"))
+    @admin.action(
+        permissions=["change"], description=_("Deactivate: end their chats now and refuse them from now on")
+    )
     def deactivate(self, request, queryset):
         ended = 0
-        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
+        for user in self.managed(request, queryset.filter(is_active=True).exclude(pk=request.user.pk)):
             user.is_active = False
             user.save(update_fields=["is_active"])  # the save, not update(): its signal ends their chats
             ended += 1
         messages.success(request, f"{ended} user(s) deactivated; their open chats were ended.")
 
-    @admin.action(description=_("Activate"))
+    @admin.action(permissions=["change"], description=_("Activate"))
     def activate(self, request, queryset):
-        count = queryset.update(is_active=True)
+        users = self.managed(request, queryset.filter(is_active=False))
+        count = queryset.filter(pk__in=[user.pk for user in users]).update(is_active=True)
         messages.success(request, f"{count} user(s) activated.")
 
 
@@ -227,6 +305,20 @@ class TeamGroupAdmin(GroupAdmin):
     def get_queryset(self, request):
         related = ["chat_models", "user_set", "model_limit__allowed_models"]
         return super().get_queryset(request).prefetch_related(*related)
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions" and request is not None:
+            # A group gets no permission its editor lacks: editing one's own group would be a way up.
+            kwargs["queryset"] = held_permissions(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or holds_all(request.user, obj.permissions.all()))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or holds_all(request.user, obj.permissions.all()))
 
     @admin.display(description=_("Members"))
     def member_count(self, group) -> int:

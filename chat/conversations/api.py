@@ -7,13 +7,16 @@ missing one answer the same 404.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from chat.conversations import branches
 from chat.lib.keyset import Cursor
+from chat.lib.params import has_nul, parse_id
 from chat.models import Conversation, Message
 from chat.models.feedback import Feedback
 from chat.review.search import search, snippets
@@ -79,6 +82,8 @@ def conversation_list(request: HttpRequest) -> JsonResponse:
 def conversation_search(request: HttpRequest) -> JsonResponse:
     """Titles and message text, archived ones included, each hit with a snippet of the match."""
     text = request.GET.get("q", "").strip()[:MAX_QUERY]
+    if has_nul(text):
+        return JsonResponse({"error": "A search cannot hold a NUL character."}, status=400)
     if not text:
         return JsonResponse({"conversations": []})
     found = list(
@@ -105,6 +110,8 @@ def conversation_update(request: HttpRequest, pk: int) -> JsonResponse:
         title = " ".join(request.POST["title"].split())
         if not title:
             return JsonResponse({"error": "A title cannot be empty."}, status=400)
+        if has_nul(title):
+            return JsonResponse({"error": "A title cannot hold a NUL character."}, status=400)
         conversation.title = title[:TITLE_LIMIT]
         changed.append("title")
     for field in ("pinned", "archived"):
@@ -124,11 +131,22 @@ def conversation_update(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def conversation_delete(request: HttpRequest, pk: int) -> JsonResponse:
-    """Delete for good: the page offers an undo by waiting a few seconds before it asks."""
-    conversation = owned(request, pk)
-    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-        return JsonResponse({"error": "Stop the reply before deleting the conversation."}, status=409)
-    conversation.delete()
+    """Delete for good: the page offers an undo by waiting a few seconds before it asks.
+
+    While a reviewer's flag is open the conversation is only hidden from its owner (docs/review.md).
+    """
+    with transaction.atomic():
+        # The lock that raising and resolving flags take too (chat.flags.locked_conversation).
+        conversation = get_object_or_404(
+            Conversation.objects.owned_by(request.user).select_for_update(), pk=pk
+        )
+        if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+            return JsonResponse({"error": "Stop the reply before deleting the conversation."}, status=409)
+        if conversation.flags.open().exists():
+            conversation.owner_deleted = timezone.now()
+            conversation.save(update_fields=["owner_deleted"])
+        else:
+            conversation.delete()
     return JsonResponse({"deleted": pk})
 
 
@@ -146,8 +164,8 @@ def show_branch(request: HttpRequest, pk: int) -> JsonResponse:
     conversation = owned(request, pk)
     if conversation.messages.filter(status=Message.Status.STREAMING).exists():
         return JsonResponse({"error": "Wait for the reply to finish before switching versions."}, status=409)
-    message = request.POST.get("message", "")
-    if not message.isdigit() or not branches.show(conversation, int(message)):
+    message = parse_id(request.POST.get("message"))
+    if message is None or not branches.show(conversation, message):
         return JsonResponse({"error": "No such message in this conversation."}, status=404)
     return JsonResponse({"messages": branches.as_state(conversation, request.user)})
 
@@ -165,9 +183,13 @@ def feedback(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"error": "rating is 1, -1 or 0."}, status=400)
     if len(comment) > Feedback._meta.get_field("comment").max_length:
         return JsonResponse({"error": "A comment can hold at most 2,000 characters."}, status=400)
+    if has_nul(comment):
+        return JsonResponse({"error": "A comment cannot hold a NUL character."}, status=400)
     if rating == "0":
         taken = Feedback.objects.filter(
-            message_id=pk, user=request.user, message__conversation__owner=request.user
+            message_id=pk,
+            user=request.user,
+            message__conversation__in=Conversation.objects.owned_by(request.user),
         ).delete()[0]
         if not taken and not _own_reply(request.user, pk):
             return JsonResponse({"error": "No such reply."}, status=404)
@@ -180,4 +202,6 @@ def feedback(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _own_reply(user, pk: int) -> bool:
-    return Message.objects.filter(pk=pk, conversation__owner=user, role=Message.Role.ASSISTANT).exists()
+    return Message.objects.filter(
+        pk=pk, conversation__in=Conversation.objects.owned_by(user), role=Message.Role.ASSISTANT
+    ).exists()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from chat.lib.params import parse_id
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -28,10 +30,11 @@ class Cursor:
     def parse(cls, text: str | None) -> Cursor | None:
         """The cursor of a page link, or None for anything else (the first page)."""
         micros, _sep, pk = (text or "").partition("-")
-        if not (micros.isdigit() and pk.isdigit()):
+        row = parse_id(pk)
+        if row is None or not (micros.isascii() and micros.isdigit()):
             return None
         try:
-            return cls(EPOCH + dt.timedelta(microseconds=int(micros)), int(pk))
+            return cls(EPOCH + dt.timedelta(microseconds=int(micros)), row)
         except OverflowError:
             return None
 

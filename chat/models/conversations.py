@@ -10,7 +10,8 @@ from django.utils import timezone
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
-        return self.filter(owner=user)
+        # One the owner deleted while it was flagged is gone for them: only review still sees it.
+        return self.filter(owner=user, owner_deleted__isnull=True)
 
 
 class Conversation(models.Model):
@@ -27,6 +28,9 @@ class Conversation(models.Model):
     # The last message of the branch on show: edits and regenerations fork the thread
     # (chat/conversations/branches.py).
     leaf = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner_deleted = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted by its owner while flagged: kept for review until resolved"
+    )
 
     objects = ConversationQuerySet.as_manager()
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from chat.models.conversations import Message
+from chat.models.conversations import Conversation, Message
 
 
 class Feedback(models.Model):
@@ -44,7 +44,7 @@ class Feedback(models.Model):
             raise ValueError("A rating is 1 (thumbs up) or -1 (thumbs down).")
         message = Message.objects.get(
             pk=message_id,
-            conversation__owner=user,
+            conversation__in=Conversation.objects.owned_by(user),
             role=Message.Role.ASSISTANT,
             status=Message.Status.DONE,
         )

@@ -1,4 +1,8 @@
-"""Flags: a reviewer marks a conversation for attention with a note; flagged ones outlive retention."""
+"""Flags: a reviewer marks a conversation for attention with a note.
+
+A flagged conversation outlives retention and its owner's delete: the owner no longer sees it, review
+keeps it until its last open flag is resolved, and then it goes.
+"""
 
 from __future__ import annotations
 
@@ -57,3 +61,18 @@ class Flag(models.Model):
         self.resolved_by = reviewer
         self.resolved_at = timezone.now()
         self.save(update_fields=["resolved_by", "resolved_at"])
+
+
+def locked_conversation(pk: int) -> Conversation | None:
+    """The conversation with its row locked to the end of the transaction, or None when it is gone.
+
+    Raising a flag, resolving one and the owner's delete all take this lock, so that a delete never
+    slips between "no open flag" and a new flag, nor two last resolutions miss each other.
+    """
+    rows = Conversation.objects.select_for_update(of=("self",)).select_related("owner")
+    return rows.filter(pk=pk).first()
+
+
+def released(conversation: Conversation) -> bool:
+    """Deleted by its owner and no longer held by an open flag: it goes now."""
+    return conversation.owner_deleted is not None and not conversation.flags.open().exists()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
 
 from chat.realtime import rate_limit, replies
 from chat.realtime.replies import ReplyRefused, encode
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 
 MAX_CLIENT_ID = 64
 MAX_ID = 2**63 - 1
+# The close code of a socket that kept sending after its rate_limited warning (docs/protocol.md).
+FRAME_FLOOD = 4429
 
 
 class BadFrame(Exception):
@@ -53,8 +57,8 @@ def _system_prompt_field(frame: dict, conversation: int | None) -> str | None:
     value = frame["system_prompt"]
     if conversation is not None:
         raise BadFrame("bad_request", "system_prompt is for a new conversation only.", frame)
-    if not isinstance(value, str):
-        raise BadFrame("bad_request", "system_prompt must be text.", frame)
+    if not isinstance(value, str) or "\x00" in value:
+        raise BadFrame("bad_request", "system_prompt must be text without NUL characters.", frame)
     if len(value) > settings.TOKENOFF_MAX_CONTENT:
         raise BadFrame(
             "too_large",
@@ -79,11 +83,12 @@ def _message_field(frame: dict, name: str) -> int | None:
 def _client_fields(frame: dict, *, new_allowed: bool) -> tuple[str, int | None, str | None]:
     """The id, conversation and model a send or a regenerate starts a reply with."""
     client_id = frame.get("id")
-    if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID:
+    # NUL never reaches the database: PostgreSQL refuses it in text (SQLite would keep it).
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID or "\x00" in client_id:
         raise BadFrame("bad_request", f"id must be a string of 1 to {MAX_CLIENT_ID} characters.", frame)
     conversation = _conversation_field(frame, nullable=new_allowed)
     model = frame.get("model")
-    if model is not None and (not isinstance(model, str) or not model.strip()):
+    if model is not None and (not isinstance(model, str) or not model.strip() or "\x00" in model):
         raise BadFrame("bad_request", "model must be a model name.", frame)
     return client_id, conversation, model
 
@@ -111,6 +116,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user = user
+        # Derived from the password hash: a password change voids the session, and so this socket.
+        self.auth_hash = self.scope["session"].get(HASH_SESSION_KEY)
+        self.frames = rate_limit.frame_bucket()
+        self.frames_warned = self.flooded = False
         self.runtime = await replies.runtime()
         if not self.runtime.add_socket(user.pk, settings.TOKENOFF_MAX_SOCKETS_PER_USER):
             log.warning("user %s has too many open sockets; refusing another", user.pk)
@@ -153,8 +162,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: dict = {}
-        if not await replies.is_active(self.user.pk):
-            # Deactivated since the socket opened (and its close event missed): refuse, and close.
+        if not await self._frame_allowed(text_data):
+            return
+        if not await replies.session_holds(self.user.pk, self.auth_hash):
+            # Deactivated, or the password changed, since the socket opened (and the event missed).
             await self.close(code=replies.SIGNED_OUT)
             return
         try:
@@ -176,6 +187,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # A fault of ours (the database away, say) answers this frame; the socket lives on.
             log.exception("a %s frame failed", frame.get("type", "malformed"))
             await self.send_error("internal_error", "Something went wrong on the server. Try again.", frame)
+
+    async def _frame_allowed(self, text_data: str | None) -> bool:
+        """Take a token of the socket's frame bucket: a flood is warned once, then closed."""
+        if self.flooded:
+            return False  # closing already: what is still on its way is dropped
+        wait = self.frames.take()
+        if not wait:
+            self.frames_warned = False
+            return True
+        if self.frames_warned:
+            self.flooded = True
+            await self.close(code=FRAME_FLOOD)
+            return False
+        self.frames_warned = True
+        try:  # for the id of a send, so that the page gives its composer back
+            frame = self._parse(text_data)
+        except BadFrame:
+            frame = {}
+        retry = max(1, math.ceil(wait))
+        message = f"Too many frames at once. Try again in {retry} s."
+        await self.send_error("rate_limited", message, frame, retry_after=retry)
+        return False
 
     def _parse(self, text_data: str | None) -> dict:
         if text_data is None:
@@ -213,8 +246,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         edit = _message_field(frame, "edit")
         if edit is not None and conversation is None:
             raise BadFrame("bad_request", "edit needs the conversation of the message edited.", frame)
-        await self._check_rate(frame)
         system_prompt = _system_prompt_field(frame, conversation)
+        await self._check_rate(frame)
         fork = replies.Fork(edit=edit) if edit is not None else None
         reply = await self.runtime.start_reply(
             self.user, client_id, conversation, model, content, self, system_prompt, fork
@@ -294,6 +327,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def user_close(self, event: dict) -> None:
         """The user may no longer chat here (replies.close_user_sockets)."""
         await self.close(code=event.get("code", replies.SIGNED_OUT))
+
+    async def session_check(self, event: dict) -> None:
+        """The user's password changed (replies.recheck_user_sessions): close if this session is void."""
+        if not await replies.session_holds(self.user.pk, self.auth_hash):
+            await self.close(code=replies.SIGNED_OUT)
 
     async def chat_frame(self, event: dict) -> None:
         if event["origin"] == self.runtime.worker:

@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import OperationalError, connections, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -71,6 +72,13 @@ def time_limit(using: str = "default") -> Iterator[None]:
         raise
 
 
+# The days a list may ask for: wide enough for any real range, narrow enough that each day's start
+# and the next day exist in every time zone (9999-12-31 has no next day, 0001-01-01 no UTC start east
+# of Greenwich).
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9000, 12, 31)
+DAYS = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+
+
 class ReviewFilters(forms.Form):
     """The list's query string: every field optional, a bad value is a form error."""
 
@@ -82,8 +90,8 @@ class ReviewFilters(forms.Form):
         empty_label="Everyone",
     )
     model = forms.CharField(required=False, max_length=100)
-    since = forms.DateField(required=False, label=_("From"))
-    until = forms.DateField(required=False, label=_("To"))
+    since = forms.DateField(required=False, label=_("From"), validators=DAYS)
+    until = forms.DateField(required=False, label=_("To"), validators=DAYS)
     outcome = forms.ChoiceField(required=False, choices=[("", _("Any outcome")), *OUTCOMES])
     feedback = forms.ChoiceField(required=False, choices=[("", _("Any or none")), *FEEDBACK])
     flagged = forms.BooleanField(required=False, label=_("Flagged only"))

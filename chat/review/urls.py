@@ -1,14 +1,17 @@
 from django.urls import path
 
+from chat.lib.params import register_id_converter
 from chat.review import views
+
+register_id_converter()
 
 app_name = "review"
 
 urlpatterns = [
     path("", views.conversation_list, name="list"),
-    path("<int:pk>/", views.transcript, name="transcript"),
-    path("<int:pk>/flag/", views.flag, name="flag"),
+    path("<id:pk>/", views.transcript, name="transcript"),
+    path("<id:pk>/flag/", views.flag, name="flag"),
     path("flags/", views.flag_list, name="flags"),
-    path("flags/<int:pk>/resolve/", views.resolve_flag, name="resolve_flag"),
+    path("flags/<id:pk>/resolve/", views.resolve_flag, name="resolve_flag"),
     path("export/", views.export, name="export"),
 ]

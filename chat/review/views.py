@@ -26,10 +26,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat.conversations import branches
 from chat.lib.keyset import Cursor
+from chat.lib.params import parse_id
 from chat.models import Conversation, Message, audit
 from chat.models.audit import AuditEntry
 from chat.models.feedback import Feedback
-from chat.models.flags import Flag
+from chat.models.flags import Flag, locked_conversation, released
 from chat.review import exports
 from chat.review.policy import can_review, review_enabled
 from chat.review.search import Page, ReviewFilters, TooSlow, matching, page_of, snippets, time_limit
@@ -81,7 +82,10 @@ def _list_query(params: QueryDict, **changes: str | None) -> str:
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path of this site only: a bare word would be taken for a URL name by redirect().
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return fallback
 
@@ -130,12 +134,17 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     page, found, too_slow = None, {}, False
     if form.is_valid():
         data = form.cleaned_data
+        # A link that is not one of ours (a bad cursor) is ignored: the first page is served.
+        after, before = Cursor.parse(request.GET.get("after")), Cursor.parse(request.GET.get("before"))
+        link = _page_link(after, before)
         try:
-            page, found = _find(request, data)
+            page, found, link = _find(data, after, before)
         except TooSlow:
             too_slow = True
-        if data["q"] and not request.GET.get("after") and not request.GET.get("before"):
-            audit.record(request.user, Action.SEARCH, detail=_list_query(request.GET))
+        if data["q"]:
+            # Every page of results a search serves is a reading of people's words: recorded with
+            # the page that was served, not with the cursor that was asked for.
+            audit.record(request.user, Action.SEARCH, detail=_list_query(request.GET, **link))
     rows = [{"conversation": c, "snippet": found.get(c.pk, [])} for c in page.conversations] if page else []
     context = {
         "form": form,
@@ -155,15 +164,22 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "review/list.html", context)
 
 
-def _find(request: HttpRequest, data: dict) -> tuple[Page, dict]:
-    """The page of conversations the filters select, and their search snippets, in bounded time."""
+def _page_link(after: Cursor | None, before: Cursor | None) -> dict[str, str]:
+    """The page a list shows, as its query parameter: none for the first page; before wins, as in page_of."""
+    if before:
+        return {"before": str(before)}
+    return {"after": str(after)} if after else {}
+
+
+def _find(data: dict, after: Cursor | None, before: Cursor | None) -> tuple[Page, dict, dict[str, str]]:
+    """The page the filters and cursors select, its search snippets, and the link of the page served."""
     conversations = matching(data)
-    before = Cursor.parse(request.GET.get("before"))
     with time_limit():
-        page = page_of(conversations, after=Cursor.parse(request.GET.get("after")), before=before)
+        page = page_of(conversations, after=after, before=before)
         if before and not page.conversations:
-            page = page_of(conversations)  # the rows ahead of that link are gone: start again
-        return page, snippets([c.pk for c in page.conversations], data["q"])
+            # The rows ahead of that link are gone: start again.
+            page, after, before = page_of(conversations), None, None
+        return page, snippets([c.pk for c in page.conversations], data["q"]), _page_link(after, before)
 
 
 def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm, status: int = 200):
@@ -225,6 +241,9 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _transcript(request, conversation, form, status=400)  # the note typed is kept
     with transaction.atomic():
+        conversation = locked_conversation(pk)
+        if conversation is None:
+            raise Http404  # deleted since the page was shown
         Flag.raise_on(conversation, request.user, form.cleaned_data["note"])
         audit.record(request.user, Action.FLAG, conversation, detail=form.cleaned_data["note"])
     messages.success(request, _("Flagged. It is listed under Flagged until someone resolves it."))
@@ -234,14 +253,30 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
 @reviewer_required
 @require_POST
 def resolve_flag(request: HttpRequest, pk: int) -> HttpResponse:
-    flag = get_object_or_404(Flag.objects.select_related("conversation__owner"), pk=pk)
-    if flag.is_open:
-        with transaction.atomic():
-            flag.resolve(request.user)
-            detail = f"flag #{flag.pk}: {flag.note}"
-            audit.record(request.user, Action.RESOLVE, flag.conversation, detail=detail)
+    flag = get_object_or_404(Flag, pk=pk)
+    transcript = reverse("review:transcript", args=[flag.conversation_id])
+    target = _safe_next(request, transcript)
+    with transaction.atomic():
+        conversation = locked_conversation(flag.conversation_id)
+        flag = conversation.flags.open().filter(pk=pk).first() if conversation else None
+        if flag is None:
+            return redirect(target)  # resolved meanwhile
+        flag.resolve(request.user)
+        audit.record(request.user, Action.RESOLVE, conversation, detail=f"flag #{flag.pk}: {flag.note}")
+        gone = released(conversation)
+        if gone:
+            # The owner's delete, held back by the flags, happens now; the trail keeps its names.
+            when = f"{conversation.owner_deleted:%Y-%m-%d %H:%M} UTC"
+            detail = f"deleted by its owner on {when}, kept until its flags were resolved"
+            audit.record(request.user, Action.PURGE, conversation, detail=detail)
+            conversation.delete()
+    if not gone:
         messages.success(request, _("Flag resolved."))
-    return redirect(_safe_next(request, reverse("review:transcript", args=[flag.conversation_id])))
+        return redirect(target)
+    messages.success(
+        request, _("Flag resolved. Its owner had deleted the conversation, so it is now deleted.")
+    )
+    return redirect(reverse("review:flags") if urlsplit(target).path == transcript else target)
 
 
 @reviewer_required
@@ -260,7 +295,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     back = _safe_next(request, reverse("review:list"))
     raw = request.POST.getlist("ids")
-    ids = sorted({int(value) for value in raw if value.isdigit()})
+    ids = sorted({parse_id(value) for value in raw} - {None})
     tampered = len(ids) != len(set(raw))
     kind = request.POST.get("format")
     limit = settings.TOKENOFF_REVIEW_EXPORT_LIMIT

@@ -21,12 +21,17 @@ TOTALS = {
 }
 
 
+# Months a page may show: the month before and after each must exist too (the page links them).
+FIRST_MONTH, LAST_MONTH = dt.date(1970, 1, 1), dt.date(9000, 12, 1)
+
+
 def parse_month(text: str | None, today: dt.date) -> dt.date:
     """A `YYYY-MM` from the query string, else this month."""
     try:
-        return dt.date.fromisoformat(f"{text}-01") if text else today.replace(day=1)
+        month = dt.date.fromisoformat(f"{text}-01") if text else None
     except ValueError:
-        return today.replace(day=1)
+        month = None
+    return month if month and FIRST_MONTH <= month <= LAST_MONTH else today.replace(day=1)
 
 
 def replies_in(month: dt.date, user=None) -> QuerySet[Message]:

@@ -542,7 +542,8 @@
 
   messageList.addEventListener("click", (event) => {
     const button = event.target.closest("[data-message-action]");
-    if (!button || button.disabled) return;
+    // The page's buttons sit beside the message body: nothing inside a reply's markup acts.
+    if (!button || button.disabled || button.closest(".message-body")) return;
     const wrapper = button.closest("[data-wrapper-for]");
     const m = wrapper ? messages.get(wrapper.getAttribute("data-wrapper-for")) : null;
     if (!m) return;

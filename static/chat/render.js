@@ -32,6 +32,8 @@
 
   // Stricter than the defaults, never looser: HTML only (no SVG/MathML), nothing that fetches
   // media, no forms, no inline styles (the CSP would refuse them anyway).
+  // The page's scripts find their controls by data-* and aria-* attributes and by id, so a reply
+  // keeps none of them: no data-*/aria-*, and its ids and names get a "user-content-" prefix.
   const PURIFY_CONFIG = {
     USE_PROFILES: { html: true },
     FORBID_TAGS: [
@@ -39,6 +41,10 @@
       "form", "input", "button", "textarea", "select", "option",
     ],
     FORBID_ATTR: ["style", "background", "srcset", "poster"],
+    ALLOW_DATA_ATTR: false,
+    ALLOW_ARIA_ATTR: false,
+    SANITIZE_DOM: true,
+    SANITIZE_NAMED_PROPS: true,
   };
 
   // Images are never fetched: each <img> becomes a link showing its alt text (or URL). The link is
@@ -120,6 +126,9 @@
     return "";
   }
 
+  // The Copy buttons made below: only these copy, whatever markup a reply carries.
+  const copyButtons = new WeakSet();
+
   /** Highlights code blocks and gives each one a header with its language and a Copy button. */
   function decorateCodeBlocks(container, final) {
     for (const pre of container.querySelectorAll("pre")) {
@@ -149,6 +158,7 @@
       button.setAttribute("data-copy", _("Copy"));
       button.setAttribute("data-copied", _("Copied"));
       button.setAttribute("data-failed", _("Copy failed"));
+      copyButtons.add(button);
       header.append(label, button);
       pre.replaceWith(wrapper);
       wrapper.append(header, pre);
@@ -195,7 +205,7 @@
   function bindCopyButtons(root) {
     root.addEventListener("click", function (event) {
       const button = event.target.closest('[data-action="copy"]');
-      if (!button) return;
+      if (!button || !copyButtons.has(button)) return;
       const block = button.closest(".code-block");
       const code = block && block.querySelector("pre code, pre");
       if (!code) return;

@@ -406,6 +406,7 @@
   window.addEventListener("pagehide", commitDelete);
 
   sidebar.addEventListener("click", (event) => {
+    if (event.target.closest(".message-body")) return; // a reply's markup never acts on the page
     const menuButton = event.target.closest('[data-action="item-menu"]');
     if (menuButton) {
       event.preventDefault();

@@ -21,7 +21,7 @@ from chat.demo.directives import canned_reply, tokenize
 from chat.demo.harness import FakeUpstream
 from chat.demo.server import DEFAULT_MODELS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer sk-test"}
 
 

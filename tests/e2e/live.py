@@ -50,6 +50,10 @@ class LiveSite:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": fresh_database_url(tmp, database_url),
             "TOKENOFF_BASE_URL": upstream_url,
+            # Plain http on purpose (tests/settings.py), and the run's own Redis prefix, shared by all
+            # of the run's processes.
+            "DJANGO_HTTPS": os.environ.get("DJANGO_HTTPS", "0"),
+            "TOKENOFF_REDIS_PREFIX": settings.TOKENOFF_REDIS_PREFIX,
             **extra_env,
         }
         if redis_url or settings.REDIS_URL:
@@ -85,8 +89,8 @@ class LiveSite:
         if key:
             self.manage("set_api_key", "--user", name, stdin=key + "\n")
 
-    def start(self) -> str:
-        """Start one more daphne; returns its base URL once it answers."""
+    def start(self, *daphne_options: str) -> str:
+        """Start one more daphne, with the given options (DEPLOYED_PROXY_OPTIONS); its URL once it answers."""
         port = free_port()
         log = open(self.logs / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
@@ -98,6 +102,7 @@ class LiveSite:
                 "127.0.0.1",
                 "-p",
                 str(port),
+                *daphne_options,
                 "tokenoff_site.asgi:application",
             ],
             cwd=ROOT,
@@ -136,6 +141,16 @@ class LiveSite:
 
 
 DEPLOY = ROOT / "deploy"
+
+
+def deployed_proxy_options() -> list[str]:
+    """The daphne options of deploy/tokenoff-chat@.service (how it reads the address nginx wrote)."""
+    service = (DEPLOY / "tokenoff-chat@.service").read_text()
+    (command,) = [line.split() for line in service.splitlines() if line.startswith("ExecStart=")]
+    return command[command.index("%i") + 1 : -1]  # between `-p %i` and the application
+
+
+DEPLOYED_PROXY_OPTIONS = deployed_proxy_options()
 
 
 def start_nginx(tmp: Path, backend_ports: list[int]) -> tuple[subprocess.Popen, str]:

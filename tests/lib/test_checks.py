@@ -1,17 +1,18 @@
-"""The system check that stops a deployment from dropping an encryption key still in use."""
+"""The system checks that stop a deployment with a published secret or a dropped encryption key."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from chat.lib.checks import check_stored_keys_decrypt
+from chat.lib.checks import check_no_published_secrets, check_stored_keys_decrypt
 from chat.models import ApiKey
 from tests.conftest import CANARY_KEY
 
@@ -84,3 +85,70 @@ def test_manage_py_refuses_a_dropped_key_and_set_api_key_repairs_it(tmp_path):
         manage("set_api_key", "--team", stdin="sk-replacement-team-key-0001\n", keys=second).returncode == 0
     )
     assert manage("check", keys=second).returncode == 0
+
+
+# Published secrets ---------------------------------------------------------------------------
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "env.example"
+
+
+def env_example() -> dict[str, str]:
+    lines = [line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines() if "=" in line]
+    return {name: value for name, value in lines if not name.startswith("#")}
+
+
+def ids(problems: list) -> list[str]:
+    return [problem.id for problem in problems]
+
+
+def test_the_test_secrets_pass():
+    assert check_no_published_secrets() == []
+
+
+def test_with_debug_off_the_development_secrets_are_errors(settings):
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    settings.TOKENOFF_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), settings.DEV_ENCRYPTION_KEY]
+    problems = check_no_published_secrets()
+    assert ids(problems) == ["chat.E002", "chat.E003"] and all(p.is_serious() for p in problems)
+    assert settings.DEV_ENCRYPTION_KEY not in repr(problems)
+
+
+def test_with_debug_on_the_development_secrets_are_fine(settings):
+    settings.DEBUG = True
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    settings.TOKENOFF_ENCRYPTION_KEYS = [settings.DEV_ENCRYPTION_KEY]
+    assert check_no_published_secrets() == []
+
+
+def test_the_placeholders_of_env_example_are_errors(settings):
+    example = env_example()
+    settings.SECRET_KEY = example["DJANGO_SECRET_KEY"]
+    settings.TOKENOFF_ENCRYPTION_KEYS = example["TOKENOFF_ENCRYPTION_KEYS"].split(",")
+    assert ids(check_no_published_secrets()) == ["chat.E002", "chat.E003"]
+
+
+def test_a_value_that_is_no_fernet_key_is_an_error_even_with_debug_on(settings):
+    settings.DEBUG = True
+    settings.TOKENOFF_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    assert ids(check_no_published_secrets()) == ["chat.E004"]
+
+
+@pytest.mark.parametrize("published", ["development", "env.example"])
+def test_manage_py_refuses_the_published_secrets_with_debug_off(tmp_path, published):
+    from tokenoff_site import settings as site
+
+    example = env_example()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "off",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/site.db",
+        "DJANGO_SECRET_KEY": site.DEV_SECRET_KEY
+        if published == "development"
+        else example["DJANGO_SECRET_KEY"],
+        "TOKENOFF_ENCRYPTION_KEYS": site.DEV_ENCRYPTION_KEY
+        if published == "development"
+        else example["TOKENOFF_ENCRYPTION_KEYS"],
+    }
+    result = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "chat.E002" in result.stderr and "chat.E003" in result.stderr
