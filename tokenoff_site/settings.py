@@ -332,3 +332,5 @@ TOKENOFF_INVITATION_DAYS = 7  # an invitation link's life (password-reset links 
 # click, so a flood of attach or stop frames is the only thing this ever slows (0: no limit).
 TOKENOFF_FRAMES_PER_SECOND = 10
 TOKENOFF_FRAME_BURST = 30
+# A reply's output held of a budget (and its limit) when its model sets no maximum of its own.
+TOKENOFF_RESERVE_OUTPUT_TOKENS = 16_384

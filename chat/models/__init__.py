@@ -2,7 +2,7 @@
 everywhere and Django registers every model under the one app label `chat`."""
 
 from chat.models.audit import AuditEntry
-from chat.models.budgets import Budget, Spend
+from chat.models.budgets import Budget, Reservation, Spend
 from chat.models.catalogue import ChatModel, ModelLimit
 from chat.models.conversations import Conversation, Message
 from chat.models.feedback import Feedback
@@ -22,6 +22,7 @@ __all__ = [
     "Message",
     "ModelLimit",
     "Preferences",
+    "Reservation",
     "ReviewNotice",
     "SiteSettings",
     "Spend",

@@ -1,13 +1,20 @@
-"""Monthly budgets and the spending counted against them."""
+"""Monthly budgets, the spending counted against them, and what requests in flight hold of them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+MILLION = Decimal(1_000_000)
+# A reply may not start unless this much output still fits: fewer tokens make no useful answer.
+MIN_REPLY_OUTPUT = 64
 
 
 def month_start(moment: dt.datetime) -> dt.date:
@@ -108,3 +115,124 @@ class Spend(models.Model):
         if user is None:
             return cls.objects.filter(month=month, is_team=True).first()
         return cls.objects.filter(month=month, is_team=False, user=user).first()
+
+
+class Reservation(models.Model):
+    """Tokens and cost held for one request in flight, so that parallel sends cannot pass a budget."""
+
+    # A row per request rather than a counter on Spend: a reply's row counts only while its message
+    # streams (its end, or the recovery of a dead process's reply, deletes it in the commit that counts
+    # the spending), a title request's only until `expires`. Whatever dies, no budget stays held.
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.BooleanField(default=False, help_text="Paid with the team key: held of its budget too")
+    message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tokens = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    expires = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.tokens} tokens held for {self.user}"
+
+    @classmethod
+    def live(cls, now: dt.datetime | None = None) -> models.QuerySet:
+        """The reservations that count: of a reply still streaming, or not yet expired."""
+        return cls.objects.filter(Q(message__isnull=True) | Q(message__status="streaming")).filter(
+            Q(expires__isnull=True) | Q(expires__gt=now or timezone.now())
+        )
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A reservation made: its row, and the output tokens the request may ask for."""
+
+    pk: int
+    output_tokens: int
+
+
+class OverBudget(Exception):
+    """No room for the request in a budget: `whose` ("your", "the team's") and when it resets."""
+
+    def __init__(self, whose: str, resets: dt.date) -> None:
+        super().__init__(whose)
+        self.whose = whose
+        self.resets = resets
+
+
+def lock(user_id: int, via_team_key: bool) -> list[Budget]:
+    """Lock the budgets (with a limit) that count this user's request, always in the same order."""
+    # Reserving and counting queue up on these rows (PostgreSQL row locks); a statement run after the
+    # lock sees every reservation and spending committed by those before.
+    applies = Q(user_id=user_id) | Q(is_team=True) if via_team_key else Q(user_id=user_id)
+    budgets = Budget.objects.select_for_update().filter(applies).order_by("pk")
+    return [budget for budget in budgets if budget.monthly_tokens or budget.monthly_cost]
+
+
+def reserve(
+    user_id: int,
+    via_team_key: bool,
+    input_tokens: int,
+    max_output: int,
+    prices: tuple[Decimal | None, Decimal | None],
+    *,
+    min_output: int = MIN_REPLY_OUTPUT,
+    message_id: int | None = None,
+    expires: dt.datetime | None = None,
+) -> Hold | None:
+    """Hold the most a request may spend, its output shrunk to what fits; None when no budget applies."""
+    # Refused (OverBudget) when not even `min_output` tokens of output fit. The output held is also the
+    # limit the request carries, so that the reply cannot write past it.
+    now = timezone.now()
+    month = month_start(now)
+    input_price, output_price = (price or Decimal(0) for price in prices)
+    input_cost = input_tokens * input_price / MILLION
+    output = max_output
+    with transaction.atomic():
+        budgets = lock(user_id, via_team_key)
+        if not budgets:
+            return None
+        for budget in budgets:
+            scope = Q(is_team=True) if budget.is_team else Q(is_team=False, user_id=user_id)
+            spent = Spend.objects.filter(scope, month=month).values("tokens", "cost").first()
+            holders = Reservation.live(now).filter(Q(team=True) if budget.is_team else Q(user_id=user_id))
+            held = holders.aggregate(
+                tokens=Coalesce(Sum("tokens"), 0, output_field=models.BigIntegerField()),
+                cost=Coalesce(Sum("cost"), Decimal(0), output_field=models.DecimalField()),
+            )
+            used_tokens = (spent["tokens"] if spent else 0) + held["tokens"]
+            used_cost = (spent["cost"] if spent else Decimal(0)) + held["cost"]
+            if budget.monthly_tokens:
+                output = min(output, budget.monthly_tokens - used_tokens - input_tokens)
+            if budget.monthly_cost:
+                left = budget.monthly_cost - used_cost - input_cost
+                if left <= 0:
+                    output = -1
+                elif output_price:
+                    output = min(output, int(left * MILLION / output_price))
+            if output < min_output:
+                raise OverBudget("the team's" if budget.is_team else "your", next_month(month))
+        cost = (input_cost + output * output_price / MILLION).quantize(Decimal("0.000001"), ROUND_UP)
+        reservation = Reservation.objects.create(
+            user_id=user_id,
+            team=via_team_key,
+            message_id=message_id,
+            tokens=input_tokens + output,
+            cost=cost,
+            expires=expires,
+        )
+    return Hold(reservation.pk, output)
+
+
+def release(*, message_id: int | None = None, pk: int | None = None) -> None:
+    """Give back what a request held (its spending, if any, is counted by the caller in the same commit)."""
+    if message_id is not None:
+        Reservation.objects.filter(message_id=message_id).delete()
+    if pk is not None:
+        Reservation.objects.filter(pk=pk).delete()
+
+
+def sweep() -> int:
+    """Delete the reservations that no longer count: of replies ended some other way, or expired."""
+    return Reservation.objects.exclude(pk__in=Reservation.live().values("pk")).delete()[0]

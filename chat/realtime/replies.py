@@ -29,8 +29,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences
+from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, budgets
 from chat.upstream import client as upstream
 from chat.usage import accounting as usage
 
@@ -120,11 +121,7 @@ def begin(
     via_team_key = key is not None and key.is_team
     budget = usage.standing(user, via_team_key)
     if budget.over:
-        raise ReplyRefused(
-            "quota_exceeded",
-            f"{budget.over.capitalize()} monthly budget is used up; it resets on {budget.resets:%B} 1.",
-            resets=budget.resets.isoformat(),
-        )
+        raise _quota_exceeded(budget.over, budget.resets)
     if conversation is None and system_prompt is None:
         system_prompt = Preferences.of(user).system_prompt
     fork = fork or Fork()
@@ -166,20 +163,24 @@ def begin(
             )
             conversation.model, conversation.updated, conversation.leaf = chat_model.name, now, reply
             conversation.save(update_fields=["model", "updated", "leaf"])
+            if key is not None:
+                ApiKey.objects.filter(pk=key.pk).update(last_used=now)
+            # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
+            # nothing after it can fail and leave the reservation behind.
+            history = conversation.upstream_messages()
+            hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
     except IntegrityError:
         raise ReplyRefused("busy", "A reply is already being written in this conversation.") from None
-    if key is not None:
-        ApiKey.objects.filter(pk=key.pk).update(last_used=now)
-    return Begun(
-        conversation,
-        user_message,
-        reply,
-        chat_model,
-        key,
-        conversation.upstream_messages(),
-        new,
-        budget.notice,
-    )
+    except budgets.OverBudget as over:
+        raise _quota_exceeded(over.whose, over.resets) from None
+    if hold is not None:
+        chat_model.max_output_tokens = hold.output_tokens  # the request may not write past its reservation
+    return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice)
+
+
+def _quota_exceeded(whose: str, resets) -> ReplyRefused:
+    message = f"{whose.capitalize()} monthly budget is used up; it resets on {resets:%B} 1."
+    return ReplyRefused("quota_exceeded", message, resets=resets.isoformat())
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,8 @@ def save_checkpoint(message_id: int, content: str, seq: int) -> None:
 def save_final(begun: Begun, fields: dict) -> bool:
     """The reply's last save, and its spending counted; False when it had already been ended."""
     now = timezone.now()
-    counted = usage.from_upstream(fields.get("usage"), begun.history, fields["content"])
+    failed = fields.get("finish_reason") == ERROR
+    counted = usage.from_upstream(fields.get("usage"), begun.history, fields["content"], failed)
     cost = usage.cost_of(counted, begun.chat_model.input_price, begun.chat_model.output_price)
     with transaction.atomic():
         updated = Message.objects.filter(pk=begun.reply.pk, status=Message.Status.STREAMING).update(
@@ -241,7 +243,9 @@ def save_final(begun: Begun, fields: dict) -> bool:
         if not updated:
             return False
         Conversation.objects.filter(pk=begun.conversation.pk).update(updated=now)
-        usage.record(begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now)
+        usage.record(
+            begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now, reply_id=begun.reply.pk
+        )
     fields["usage"] = counted.as_json()
     return True
 
@@ -257,6 +261,10 @@ def save_fallback(message_id: int, fields: dict) -> bool:
     except Exception:
         log.exception("reply %s: even the fallback save failed; ending it without its text", message_id)
         return bool(streaming.update(**ended))
+    finally:
+        # Tidying only: a reservation stops counting once its reply has ended, and recovery sweeps it.
+        with contextlib.suppress(Exception):
+            budgets.release(message_id=message_id)
 
 
 @database_sync_to_async
@@ -277,6 +285,7 @@ def interrupt(queryset) -> list[Message]:
     for message in queryset.filter(status=Message.Status.STREAMING).select_related("conversation"):
         # The upstream's count died with the process: estimate it, so that budgets still see it.
         counted = usage.estimate(message.conversation.upstream_messages(), message.content)
+        cost = usage.cost_of(counted, *usage.prices_of(message.model))
         with transaction.atomic():
             if not Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
                 status=Message.Status.DONE,
@@ -287,9 +296,11 @@ def interrupt(queryset) -> list[Message]:
                 usage_estimated=True,
                 prompt_tokens=counted.prompt_tokens,
                 completion_tokens=counted.completion_tokens,
+                cost=cost,
             ):
                 continue  # ended meanwhile by its own process
-            usage.record(message.conversation.owner_id, message.via_team_key, counted, None, timezone.now())
+            owner, paid_by_team = message.conversation.owner_id, message.via_team_key
+            usage.record(owner, paid_by_team, counted, cost, timezone.now(), reply_id=message.pk)
         message.status, message.finish_reason, message.usage = (
             Message.Status.DONE,
             INTERRUPTED,
@@ -302,6 +313,7 @@ def interrupt(queryset) -> list[Message]:
 @database_sync_to_async
 def interrupt_orphans(live_workers: set[str], shared_layer: bool) -> list[Message]:
     """Replies a dead process left streaming: any not ours (one process), or long unheard of (several)."""
+    budgets.sweep()  # reservations of requests that ended some other way, or that outlived their call
     if shared_layer:
         stale = timezone.now() - timezone.timedelta(seconds=settings.TOKENOFF_STALE_SECONDS)
         return interrupt(Message.objects.filter(Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True)))
@@ -490,16 +502,24 @@ class Reply:
     async def _name_conversation(self) -> None:
         """A short title from a small model; the first words of the question stay when it fails."""
         question = self.begun.user_message.content[:2000]
+        messages = [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}]
+        owner, paid_by_team = self.owner_id, self.begun.reply.via_team_key
+        # Only with a model the member may use, and room in their budgets for it.
+        request = await database_sync_to_async(usage.title_request)(owner, paid_by_team, messages)
+        if request is None:
+            return
+        answer = None
         try:
-            answer = await upstream.complete(
-                self.begun.key,
-                settings.TOKENOFF_TITLE_MODEL,
-                [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}],
-            )
+            answer = await upstream.complete(self.begun.key, request.model, messages, usage.TITLE_TOKENS)
         except upstream.UpstreamError as exc:
             log.info("no title for conversation %s: %s", self.conversation_id, exc.code)
+        finally:
+            reported, text = (answer.usage, answer.text) if answer else (None, None)
+            settle = database_sync_to_async(usage.settle_title)
+            await settle(owner, paid_by_team, request, messages, reported, text)
+        if answer is None:
             return
-        title = clean_title(next((line for line in answer.splitlines() if line.strip()), ""))
+        title = clean_title(next((line for line in answer.text.splitlines() if line.strip()), ""))
         if title:
             await set_title(self.conversation_id, title)
             await self.runtime.publish(
@@ -623,6 +643,9 @@ class Runtime:
         fork: Fork | None = None,
     ) -> Reply:
         if conversation_id in self.replies:
+            # Ownership first: busy would tell another user that the conversation exists.
+            if not await owns(user, conversation_id):
+                raise ReplyRefused("not_found", "No such conversation.")
             raise ReplyRefused("busy", "A reply is already being written in this conversation.")
         arguments = (user, conversation_id, model, content, self.worker, system_prompt, fork)
         try:
@@ -901,7 +924,19 @@ async def end_user(user_id: int) -> None:
     await stop_user_replies(user_id)
 
 
+async def recheck_user_sessions(user_id: int) -> None:
+    """The user's password changed: each of their sockets checks that its session still holds."""
+    await get_channel_layer().group_send(user_group(user_id), {"type": "session.check"})
+
+
 @database_sync_to_async
-def is_active(user_id: int) -> bool:
-    """Whether the user may still chat: read afresh, since an admin may have just deactivated them."""
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+def session_holds(user_id: int, session_hash: str | None) -> bool:
+    """Whether a socket's session may still chat: the user active, the password the one it signed in with."""
+    # Read afresh: an admin may have just deactivated the user, or someone changed the password (which
+    # voids every session: Django gives the one that changed it a new key).
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not session_hash:
+        return False
+    # The fallbacks: sessions signed before a SECRET_KEY rotation stay valid, as in Django's get_user.
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)

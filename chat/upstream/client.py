@@ -229,14 +229,25 @@ async def open_stream(
         raise _translate(exc) from None
 
 
-async def complete(key: ApiKey | None, model_name: str, messages: list[dict], max_tokens: int = 30) -> str:
+@dataclass(frozen=True)
+class Completion:
+    """A blocking completion's text, and the usage the upstream reported (None when it gave none)."""
+
+    text: str
+    usage: dict | None
+
+
+async def complete(
+    key: ApiKey | None, model_name: str, messages: list[dict], max_tokens: int = 30
+) -> Completion:
     """A short blocking completion (titles)."""
     api = keyed_client(_secret(key)).with_options(max_retries=0)
     try:
         result = await api.chat.completions.create(model=model_name, messages=messages, max_tokens=max_tokens)
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
-    return (result.choices[0].message.content or "") if result.choices else ""
+    text = (result.choices[0].message.content or "") if result.choices else ""
+    return Completion(text, result.usage.model_dump(exclude_none=True) if result.usage else None)
 
 
 async def list_models(key: ApiKey | None) -> list[str]:

@@ -6,8 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
+from chat.models import ChatModel, budgets
 from chat.models.budgets import Budget, Spend, month_start, next_month
 
 # Without the upstream's count (a stopped or failed reply), about four characters make a token in
@@ -15,6 +19,10 @@ from chat.models.budgets import Budget, Spend, month_start, next_month
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4
 NOTICE_SHARE = 0.8
+# What a request reserves must rarely fall short of what the upstream then counts: three characters
+# a token (fewer than the estimate's four) for the input, and the longest output it may ask for.
+RESERVE_CHARS_PER_TOKEN = 3
+TITLE_TOKENS = 30
 MILLION = Decimal(1_000_000)
 
 
@@ -55,13 +63,13 @@ def estimate(history: list[dict], reply: str) -> Usage:
     return Usage(prompt_tokens=prompt, completion_tokens=_tokens(reply), estimated=True)
 
 
-def from_upstream(reported: dict | None, history: list[dict], reply: str) -> Usage:
-    """The upstream's own count when it gave one, else an estimate marked as such."""
-    if not isinstance(reported, dict):
-        return estimate(history, reply)
-    prompt, completion = reported.get("prompt_tokens"), reported.get("completion_tokens")
+def from_upstream(reported: dict | None, history: list[dict], reply: str, failed: bool = False) -> Usage:
+    """The upstream's own count when it gave one, else an estimate; a failure that sent nothing: zero."""
+    prompt = completion = None
+    if isinstance(reported, dict):
+        prompt, completion = reported.get("prompt_tokens"), reported.get("completion_tokens")
     if not _count(prompt) or not _count(completion):
-        return estimate(history, reply)
+        return Usage(0, 0) if failed and not reply else estimate(history, reply)
     details = reported.get("completion_tokens_details")
     prompt_details = reported.get("prompt_tokens_details")
     reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
@@ -87,12 +95,90 @@ def cost_of(usage: Usage, input_price: Decimal | None, output_price: Decimal | N
     return (Decimal(cost) / MILLION).quantize(Decimal("0.000001"))
 
 
-def record(user_id: int, via_team_key: bool, usage: Usage, cost: Decimal | None, when: dt.datetime) -> None:
-    """Count a reply against the user's month and, when the team key paid, the team's."""
+def record(
+    user_id: int,
+    via_team_key: bool,
+    usage: Usage,
+    cost: Decimal | None,
+    when: dt.datetime,
+    *,
+    reply_id: int | None = None,
+    hold: int | None = None,
+) -> None:
+    """Count a request against the user's month and, when the team key paid, the team's; free what it held."""
     month = month_start(when)
-    Spend.add(month, usage.total_tokens, cost or Decimal(0), user_id=user_id)
-    if via_team_key:
-        Spend.add(month, usage.total_tokens, cost or Decimal(0))
+    with transaction.atomic():
+        # Behind the budgets' lock: a send reserving meanwhile sees the spending and the release, or neither.
+        budgets.lock(user_id, via_team_key)
+        Spend.add(month, usage.total_tokens, cost or Decimal(0), user_id=user_id)
+        if via_team_key:
+            Spend.add(month, usage.total_tokens, cost or Decimal(0))
+        budgets.release(message_id=reply_id, pk=hold)
+
+
+def input_tokens(messages: list[dict]) -> int:
+    """A generous count of a request's input, for its reservation."""
+    per_message = (-(-len(m["content"]) // RESERVE_CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE for m in messages)
+    return TOKENS_PER_MESSAGE + sum(per_message)
+
+
+def reserve_reply(
+    user_id: int, via_team_key: bool, model: ChatModel, history: list[dict], reply_id: int
+) -> budgets.Hold | None:
+    """Hold the reply's input and the most it may write against the budgets, before the upstream is asked."""
+    longest = model.max_output_tokens or settings.TOKENOFF_RESERVE_OUTPUT_TOKENS
+    prices = (model.input_price, model.output_price)
+    return budgets.reserve(user_id, via_team_key, input_tokens(history), longest, prices, message_id=reply_id)
+
+
+def prices_of(model_name: str) -> tuple[Decimal | None, Decimal | None]:
+    return ChatModel.objects.filter(name=model_name).values_list("input_price", "output_price").first() or (
+        None,
+        None,
+    )
+
+
+@dataclass(frozen=True)
+class TitleRequest:
+    """A title request allowed: its model, prices and reservation (None when no budget applies)."""
+
+    model: str
+    prices: tuple[Decimal | None, Decimal | None]
+    hold: int | None
+
+
+def title_request(user_id: int, via_team_key: bool, messages: list[dict]) -> TitleRequest | None:
+    """The title model's request if the member may use that model and the budgets have room; else None."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    usable = ChatModel.objects.usable_by(user) if user is not None else ChatModel.objects.none()
+    model = usable.filter(name=settings.TOKENOFF_TITLE_MODEL).first()
+    if model is None:
+        return None
+    prices = (model.input_price, model.output_price)
+    # A process that dies in the call leaves its reservation: it stops counting when the call would end.
+    seconds = settings.TOKENOFF_CONNECT_TIMEOUT + settings.TOKENOFF_READ_TIMEOUT
+    try:
+        hold = budgets.reserve(
+            user_id,
+            via_team_key,
+            input_tokens(messages),
+            TITLE_TOKENS,
+            prices,
+            min_output=TITLE_TOKENS,
+            expires=timezone.now() + dt.timedelta(seconds=seconds),
+        )
+    except budgets.OverBudget:
+        return None
+    return TitleRequest(model.name, prices, hold.pk if hold else None)
+
+
+def settle_title(
+    user_id: int, via_team_key: bool, request: TitleRequest, messages: list[dict], reported, text: str | None
+) -> None:
+    """Count a title request (nothing when it failed: `text` None) and free its reservation."""
+    counted = from_upstream(reported, messages, text or "", failed=text is None)
+    cost = cost_of(counted, *request.prices)
+    record(user_id, via_team_key, counted, cost, timezone.now(), hold=request.hold)
 
 
 @dataclass(frozen=True)
