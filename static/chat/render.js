@@ -1,5 +1,5 @@
 // Markdown rendering for assistant replies: marked -> DOMPurify -> highlight.js (the vendor UMD
-// globals, loaded as classic deferred scripts before the modules that import this one run).
+// globals, loaded as classic deferred scripts before any module that uses this one runs).
 // Always renders the WHOLE text; the caller batches calls (one per animation frame).
 import { _ } from "./util.js";
 

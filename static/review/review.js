@@ -1,5 +1,5 @@
 // Review pages: transcripts rendered exactly as the chat renders them (render.js), filters that
-// apply on change, and the export selection. No socket: review never follows a reply live.
+// apply on change, and the selection to download. No socket: review never follows a reply live.
 // A module (deferred): it runs after the vendor scripts that render.js needs.
 import { bindCopyButtons, renderMarkdown } from "../chat/render.js";
 
