@@ -224,7 +224,8 @@ _COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # Whitenoise's CompressedManifestStaticFilesStorage, rewriting the scripts' module imports.
+        "BACKEND": "chat.lib.static_storage.ModuleManifestStaticFilesStorage"
         if _COLLECTED and not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

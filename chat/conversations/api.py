@@ -1,7 +1,7 @@
 """A user's conversations as the sidebar sees them: pages, search, and what the owner does to one.
 
-JSON views for chat.js. Every one goes through `owned`, so that another user's conversation and a
-missing one answer the same 404.
+JSON views for the chat page's scripts (static/chat/). Every one goes through `owned`, so that another
+user's conversation and a missing one answer the same 404.
 """
 
 from __future__ import annotations

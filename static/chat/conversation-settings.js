@@ -1,5 +1,5 @@
 // The chat page's conversation settings: its system prompt (panel) and its model (the picker).
-// Saved on the server for an open conversation; a new chat sends them with its first message (chat.js).
+// Saved on the server for an open conversation; a new chat sends them with its first message (composer.js).
 (function () {
   "use strict";
 

@@ -1,264 +1,443 @@
 // The sidebar: conversations 50 at a time (more on scroll), search, and rename / pin / archive /
-// delete with an undo. chat.js tells it about new and renamed conversations (window.TokenOffSidebar).
-(function () {
-  "use strict";
+// delete with an undo; on a narrow screen, the drawer it lives in. frames.js tells it about new
+// and renamed conversations (upsert, markCurrent); a rename here is told back as "tokenoff:renamed".
+import { app, initial, urls as chatUrls } from "./store.js";
+import { _, displayTitle, format, post, urlFor } from "./util.js";
 
-  const sidebar = document.getElementById("sidebar");
-  const stateEl = document.getElementById("chat-state");
-  if (!sidebar || !stateEl) return;
+const DELETE_DELAY_MS = 6000; // how long "Undo" is offered before the delete is sent
+const SEARCH_DELAY_MS = 250;
 
-  const _ = window.gettext || ((text) => text);
-  // `values` is a list for %s, an object for %(name)s (interpolate's third argument says which).
-  const format = (text, values) => {
-    if (window.interpolate) return window.interpolate(text, values, !Array.isArray(values));
-    if (Array.isArray(values)) return values.reduce((t, v) => t.replace("%s", v), text);
-    return text.replace(/%\((\w+)\)s/g, (m, key) => values[key]);
-  };
-  const initial = JSON.parse(stateEl.textContent);
-  const DELETE_DELAY_MS = 6000; // how long "Undo" is offered before the delete is sent
-  const SEARCH_DELAY_MS = 250;
+const sidebar = document.getElementById("sidebar");
+const recentList = document.getElementById("conversation-list");
+const pinnedList = document.getElementById("pinned-list");
+const pinnedHeading = document.getElementById("pinned-heading");
+const archivedList = document.getElementById("archived-list");
+const archivedToggle = sidebar && sidebar.querySelector('[data-action="toggle-archived"]');
+const emptyNote = sidebar && sidebar.querySelector("#sidebar-lists > .conversation-empty");
+const moreSentinel = document.getElementById("list-more");
+const searchInput = document.getElementById("conversation-search");
+const searchResults = document.getElementById("search-results");
+const searchList = document.getElementById("search-list");
+const searchEmpty = document.getElementById("search-empty");
+const lists = document.getElementById("sidebar-lists");
+const toast = document.getElementById("toast");
+const toastText = document.getElementById("toast-text");
+const toggleButton = document.querySelector('[data-action="toggle-sidebar"]');
+const urls = sidebar ? {
+  list: sidebar.dataset.listUrl,
+  search: sidebar.dataset.searchUrl,
+  update: sidebar.dataset.updateUrl,
+  remove: sidebar.dataset.deleteUrl,
+  conversation: chatUrls.conversation,
+} : {};
 
-  const recentList = document.getElementById("conversation-list");
-  const pinnedList = document.getElementById("pinned-list");
-  const pinnedHeading = document.getElementById("pinned-heading");
-  const archivedList = document.getElementById("archived-list");
-  const archivedToggle = sidebar.querySelector('[data-action="toggle-archived"]');
-  const emptyNote = sidebar.querySelector("#sidebar-lists > .conversation-empty");
-  const moreSentinel = document.getElementById("list-more");
-  const searchInput = document.getElementById("conversation-search");
-  const searchResults = document.getElementById("search-results");
-  const searchList = document.getElementById("search-list");
-  const searchEmpty = document.getElementById("search-empty");
-  const lists = document.getElementById("sidebar-lists");
-  const toast = document.getElementById("toast");
-  const toastText = document.getElementById("toast-text");
-  const csrfInput = document.querySelector('input[name="csrfmiddlewaretoken"]');
-  const urls = {
-    list: sidebar.dataset.listUrl,
-    search: sidebar.dataset.searchUrl,
-    update: sidebar.dataset.updateUrl,
-    remove: sidebar.dataset.deleteUrl,
-    conversation: document.getElementById("chat-app").dataset.conversationUrl,
-  };
+let after = initial.sidebar_after || null; // the cursor of the next page, null when none
+let loading = false;
+let archivedLoaded = false;
+let openMenu = null;
+let pendingDelete = null; // {id, item, parent, next, timer}
 
-  let after = initial.sidebar_after || null; // the cursor of the next page, null when none
-  let loading = false;
-  let archivedLoaded = false;
-  let openMenu = null;
-  let pendingDelete = null; // {id, item, parent, next, timer}
+const currentId = () => app.getAttribute("data-conversation") || "";
+// keepalive: a delete sent as the page closes still arrives.
+const send = (url, fields) => post(url, fields, { keepalive: true });
 
-  const urlFor = (template, id) => template.replace(/\/0\//, "/" + encodeURIComponent(id) + "/");
-  const currentId = () => document.getElementById("chat-app").getAttribute("data-conversation") || "";
-  const displayTitle = (title) => (title && title.trim() ? title.trim() : _("New chat"));
+// ---- items ---------------------------------------------------------------------------------
 
-  function post(url, fields) {
-    const body = new URLSearchParams(fields || {});
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfInput ? csrfInput.value : "", Accept: "application/json" },
-      body: body,
-      keepalive: true, // a delete sent as the page closes still arrives
-    }).then((response) => response.json().then((data) => {
-      if (!response.ok) throw new Error(data.error || _("Something went wrong."));
-      return data;
-    }));
+function itemFor(id) {
+  return sidebar.querySelector('#sidebar-lists li[data-conversation="' + CSS.escape(String(id)) + '"]');
+}
+
+function makeItem(row) {
+  const item = document.createElement("li");
+  item.setAttribute("data-conversation", String(row.id));
+  item.setAttribute("data-updated", row.updated || new Date().toISOString());
+  const link = document.createElement("a");
+  link.href = urlFor(urls.conversation, row.id);
+  const span = document.createElement("span");
+  span.className = "conversation-title";
+  link.append(span);
+  const menuButton = document.createElement("button");
+  menuButton.type = "button";
+  menuButton.className = "item-menu-button";
+  menuButton.setAttribute("data-action", "item-menu");
+  menuButton.setAttribute("aria-haspopup", "menu");
+  menuButton.setAttribute("aria-expanded", "false");
+  menuButton.textContent = "⋯";
+  item.append(link, menuButton);
+  fill(item, row);
+  return item;
+}
+
+function fill(item, row) {
+  const title = displayTitle(row.title);
+  item.querySelector(".conversation-title").textContent = title;
+  item.querySelector("[data-action='item-menu']").setAttribute("aria-label", format(_("Actions for %s"), [title]));
+  item.toggleAttribute("data-pinned", !!row.pinned);
+  item.toggleAttribute("data-archived", !!row.archived);
+  if (String(row.id) === currentId()) item.querySelector("a").setAttribute("aria-current", "page");
+}
+
+function listFor(row) {
+  if (row.archived) return archivedList;
+  return row.pinned ? pinnedList : recentList;
+}
+
+function refreshEmpty() {
+  const count = (list) => list.querySelectorAll("li[data-conversation]").length;
+  pinnedHeading.hidden = count(pinnedList) === 0;
+  if (emptyNote) emptyNote.hidden = count(recentList) + count(pinnedList) > 0;
+  regroup();
+}
+
+// ---- groups by day, in the browser's time zone ---------------------------------------------
+
+const DAY_MS = 86400000;
+const monthFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { year: "numeric", month: "long" });
+
+function groupLabel(when) {
+  const now = new Date();
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+  const at = when.getTime();
+  if (at >= today) return _("Today");
+  if (at >= today - DAY_MS) return _("Yesterday");
+  if (at >= today - 7 * DAY_MS) return _("Previous 7 days");
+  if (at >= today - 30 * DAY_MS) return _("Previous 30 days");
+  return monthFormat.format(when);
+}
+
+/** Labels the recent list by last activity: Today, Yesterday, … then by month. */
+function regroup() {
+  for (const label of recentList.querySelectorAll(".list-group-label")) label.remove();
+  let previous = null;
+  for (const item of Array.from(recentList.querySelectorAll("li[data-conversation]"))) {
+    const when = new Date(item.getAttribute("data-updated") || Date.now());
+    const label = isNaN(when) ? previous : groupLabel(when);
+    if (label && label !== previous) {
+      const heading = document.createElement("li");
+      heading.className = "list-group-label";
+      heading.setAttribute("role", "presentation");
+      heading.textContent = label;
+      item.before(heading);
+    }
+    previous = label;
   }
+}
 
-  // ---- items ---------------------------------------------------------------------------------
-
-  function itemFor(id) {
-    return sidebar.querySelector('#sidebar-lists li[data-conversation="' + CSS.escape(String(id)) + '"]');
-  }
-
-  function makeItem(row) {
-    const item = document.createElement("li");
-    item.setAttribute("data-conversation", String(row.id));
-    item.setAttribute("data-updated", row.updated || new Date().toISOString());
-    const link = document.createElement("a");
-    link.href = urlFor(urls.conversation, row.id);
-    const span = document.createElement("span");
-    span.className = "conversation-title";
-    link.append(span);
-    const menuButton = document.createElement("button");
-    menuButton.type = "button";
-    menuButton.className = "item-menu-button";
-    menuButton.setAttribute("data-action", "item-menu");
-    menuButton.setAttribute("aria-haspopup", "menu");
-    menuButton.setAttribute("aria-expanded", "false");
-    menuButton.textContent = "⋯";
-    item.append(link, menuButton);
+/** Puts the row where it belongs now (pinned, recent or archived); at the top when it moved up. */
+function place(row, toTop) {
+  let item = itemFor(row.id);
+  const target = listFor(row);
+  if (!item) {
+    item = makeItem(row);
+    if (target === archivedList && !archivedLoaded) { refreshEmpty(); return item; }
+    target.prepend(item);
+  } else {
     fill(item, row);
-    return item;
+    if (toTop) item.setAttribute("data-updated", new Date().toISOString());
+    if (item.parentElement !== target || toTop) target.prepend(item);
   }
+  refreshEmpty();
+  return item;
+}
 
-  function fill(item, row) {
-    const title = displayTitle(row.title);
-    item.querySelector(".conversation-title").textContent = title;
-    item.querySelector("[data-action='item-menu']").setAttribute("aria-label", format(_("Actions for %s"), [title]));
-    item.toggleAttribute("data-pinned", !!row.pinned);
-    item.toggleAttribute("data-archived", !!row.archived);
-    if (String(row.id) === currentId()) item.querySelector("a").setAttribute("aria-current", "page");
-  }
+function rowOf(item) {
+  return {
+    id: item.getAttribute("data-conversation"),
+    title: item.querySelector(".conversation-title").textContent,
+    pinned: item.hasAttribute("data-pinned"),
+    archived: item.hasAttribute("data-archived"),
+  };
+}
 
-  function listFor(row) {
-    if (row.archived) return archivedList;
-    return row.pinned ? pinnedList : recentList;
-  }
+// ---- pages ---------------------------------------------------------------------------------
 
-  function refreshEmpty() {
-    const count = (list) => list.querySelectorAll("li[data-conversation]").length;
-    pinnedHeading.hidden = count(pinnedList) === 0;
-    if (emptyNote) emptyNote.hidden = count(recentList) + count(pinnedList) > 0;
-    regroup();
-  }
+function loadMore() {
+  if (loading || !after) return;
+  loading = true;
+  fetch(urls.list + "?after=" + encodeURIComponent(after), { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((data) => {
+      for (const row of data.conversations) if (!itemFor(row.id)) recentList.append(makeItem(row));
+      after = data.after;
+      regroup();
+    })
+    .catch(() => {})
+    .finally(() => { loading = false; });
+}
 
-  // ---- groups by day, in the browser's time zone ---------------------------------------------
-
-  const DAY_MS = 86400000;
-  const monthFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { year: "numeric", month: "long" });
-
-  function groupLabel(when) {
-    const now = new Date();
-    const today = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
-    const at = when.getTime();
-    if (at >= today) return _("Today");
-    if (at >= today - DAY_MS) return _("Yesterday");
-    if (at >= today - 7 * DAY_MS) return _("Previous 7 days");
-    if (at >= today - 30 * DAY_MS) return _("Previous 30 days");
-    return monthFormat.format(when);
-  }
-
-  /** Labels the recent list by last activity: Today, Yesterday, … then by month. */
-  function regroup() {
-    for (const label of recentList.querySelectorAll(".list-group-label")) label.remove();
-    let previous = null;
-    for (const item of Array.from(recentList.querySelectorAll("li[data-conversation]"))) {
-      const when = new Date(item.getAttribute("data-updated") || Date.now());
-      const label = isNaN(when) ? previous : groupLabel(when);
-      if (label && label !== previous) {
-        const heading = document.createElement("li");
-        heading.className = "list-group-label";
-        heading.setAttribute("role", "presentation");
-        heading.textContent = label;
-        item.before(heading);
+function toggleArchived() {
+  const open = archivedList.hidden;
+  archivedList.hidden = !open;
+  archivedToggle.setAttribute("aria-expanded", String(open));
+  if (!open || archivedLoaded) return;
+  archivedLoaded = true;
+  fetch(urls.list + "?archived=1", { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((data) => {
+      for (const row of data.conversations) archivedList.append(makeItem(row));
+      if (!data.conversations.length) {
+        const none = document.createElement("li");
+        none.className = "conversation-empty";
+        none.textContent = _("Nothing archived.");
+        archivedList.append(none);
       }
-      previous = label;
-    }
+    })
+    .catch(() => { archivedLoaded = false; });
+}
+
+// ---- search --------------------------------------------------------------------------------
+
+let searchTimer = null;
+let searchSerial = 0;
+
+function runSearch() {
+  const text = searchInput.value.trim();
+  const serial = ++searchSerial;
+  if (!text) {
+    searchResults.hidden = true;
+    lists.hidden = false;
+    return;
   }
+  fetch(urls.search + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((data) => {
+      if (serial !== searchSerial) return; // an older answer, overtaken by newer typing
+      searchList.replaceChildren();
+      for (const row of data.conversations) {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = urlFor(urls.conversation, row.id);
+        const title = document.createElement("span");
+        title.className = "conversation-title";
+        title.textContent = displayTitle(row.title);
+        link.append(title);
+        if (row.snippet && row.snippet.length) {
+          const snippet = document.createElement("span");
+          snippet.className = "conversation-snippet";
+          for (const [piece, isMatch] of row.snippet) {
+            const node = document.createElement(isMatch ? "mark" : "span");
+            node.textContent = piece;
+            snippet.append(node);
+          }
+          link.append(snippet);
+        }
+        item.append(link);
+        searchList.append(item);
+      }
+      searchEmpty.hidden = data.conversations.length > 0;
+      searchResults.hidden = false;
+      lists.hidden = true;
+    })
+    .catch(() => {});
+}
 
-  /** Puts the row where it belongs now (pinned, recent or archived); at the top when it moved up. */
-  function place(row, toTop) {
-    let item = itemFor(row.id);
-    const target = listFor(row);
-    if (!item) {
-      item = makeItem(row);
-      if (target === archivedList && !archivedLoaded) { refreshEmpty(); return item; }
-      target.prepend(item);
-    } else {
-      fill(item, row);
-      if (toTop) item.setAttribute("data-updated", new Date().toISOString());
-      if (item.parentElement !== target || toTop) target.prepend(item);
-    }
-    refreshEmpty();
-    return item;
+// ---- the item menu -------------------------------------------------------------------------
+
+function closeMenu() {
+  if (!openMenu) return;
+  openMenu.menu.remove();
+  openMenu.button.setAttribute("aria-expanded", "false");
+  openMenu = null;
+}
+
+function showMenu(button) {
+  closeMenu();
+  const item = button.closest("li");
+  const row = rowOf(item);
+  const menu = document.createElement("div");
+  menu.className = "item-menu";
+  menu.setAttribute("role", "menu");
+  const entries = [
+    ["rename", _("Rename")],
+    ["pin", row.pinned ? _("Unpin") : _("Pin")],
+    ["archive", row.archived ? _("Unarchive") : _("Archive")],
+    ["delete", _("Delete")],
+  ];
+  for (const [action, label] of entries) {
+    const entry = document.createElement("button");
+    entry.type = "button";
+    entry.setAttribute("role", "menuitem");
+    entry.setAttribute("data-item-action", action);
+    entry.textContent = label;
+    if (action === "delete") entry.classList.add("is-danger");
+    menu.append(entry);
   }
+  item.append(menu);
+  button.setAttribute("aria-expanded", "true");
+  openMenu = { menu, button, item };
+  menu.querySelector("button").focus();
+}
 
-  function rowOf(item) {
-    return {
-      id: item.getAttribute("data-conversation"),
-      title: item.querySelector(".conversation-title").textContent,
-      pinned: item.hasAttribute("data-pinned"),
-      archived: item.hasAttribute("data-archived"),
-    };
-  }
-
-  // ---- pages ---------------------------------------------------------------------------------
-
-  function loadMore() {
-    if (loading || !after) return;
-    loading = true;
-    fetch(urls.list + "?after=" + encodeURIComponent(after), { credentials: "same-origin" })
-      .then((r) => r.json())
+function rename(item) {
+  const row = rowOf(item);
+  const link = item.querySelector("a");
+  const field = document.createElement("input");
+  field.type = "text";
+  field.className = "rename-field";
+  field.maxLength = 200;
+  field.value = row.title;
+  field.setAttribute("aria-label", _("New title"));
+  link.hidden = true;
+  item.insertBefore(field, link);
+  field.focus();
+  field.select();
+  let finished = false;
+  const finish = (save) => {
+    if (finished) return;
+    finished = true;
+    const title = field.value.trim();
+    field.remove();
+    link.hidden = false;
+    if (!save || !title || title === row.title) return;
+    send(urlFor(urls.update, row.id), { title })
       .then((data) => {
-        for (const row of data.conversations) if (!itemFor(row.id)) recentList.append(makeItem(row));
-        after = data.after;
-        regroup();
+        place(data, false);
+        document.dispatchEvent(new CustomEvent("tokenoff:renamed", { detail: data }));
       })
-      .catch(() => {})
-      .finally(() => { loading = false; });
+      .catch((error) => showToast(error.message, false));
+  };
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); finish(true); link.focus(); }
+    if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); finish(false); link.focus(); }
+  });
+  field.addEventListener("blur", () => finish(true));
+}
+
+function setFlag(item, field, value) {
+  const row = rowOf(item);
+  send(urlFor(urls.update, row.id), { [field]: value ? "1" : "0" })
+    .then((data) => {
+      if (data.archived && !archivedLoaded) item.remove();
+      else place(data, true);
+      refreshEmpty();
+      if (field === "archived") showToast(data.archived ? _("Archived.") : _("Moved back to the list."), false);
+    })
+    .catch((error) => showToast(error.message, false));
+}
+
+// ---- delete with undo ----------------------------------------------------------------------
+
+function showToast(text, undoable) {
+  toastText.textContent = text;
+  toast.querySelector('[data-action="undo"]').hidden = !undoable;
+  toast.hidden = false;
+  clearTimeout(showToast.timer);
+  showToast.timer = setTimeout(() => { toast.hidden = true; }, undoable ? DELETE_DELAY_MS : 3000);
+}
+
+function commitDelete() {
+  if (!pendingDelete) return;
+  const { id, timer } = pendingDelete;
+  clearTimeout(timer);
+  pendingDelete = null;
+  send(urlFor(urls.remove, id)).catch((error) => showToast(error.message, false));
+}
+
+function askDelete(item) {
+  const row = rowOf(item);
+  if (!window.confirm(format(_("Delete “%s”? You can undo for a few seconds."), [row.title]))) return;
+  commitDelete(); // one undo at a time: an earlier delete goes through now
+  pendingDelete = {
+    id: row.id, item, parent: item.parentElement, next: item.nextElementSibling,
+    timer: setTimeout(commitDelete, DELETE_DELAY_MS),
+  };
+  item.remove();
+  refreshEmpty();
+  showToast(format(_("Deleted “%s”."), [row.title]), true);
+  if (String(row.id) === currentId()) history.replaceState(null, "", sidebar.querySelector(".new-chat").href);
+}
+
+function undoDelete() {
+  if (!pendingDelete) return;
+  const { item, parent, next, timer, id } = pendingDelete;
+  clearTimeout(timer);
+  pendingDelete = null;
+  parent.insertBefore(item, next && next.parentElement === parent ? next : null);
+  refreshEmpty();
+  toast.hidden = true;
+  if (String(id) === currentId()) history.replaceState(null, "", urlFor(urls.conversation, id));
+  item.querySelector("a").focus();
+}
+
+/** A conversation started or was renamed: show it (at the top when it has new activity). */
+export function upsert(id, title, toTop) {
+  if (!sidebar) return null;
+  const item = itemFor(id);
+  const row = item ? { ...rowOf(item), title: title == null ? rowOf(item).title : title } : { id, title };
+  return place(row, toTop && !(item && item.hasAttribute("data-pinned")));
+}
+
+export function markCurrent(id) {
+  if (!sidebar) return;
+  for (const a of sidebar.querySelectorAll('a[aria-current="page"]')) a.removeAttribute("aria-current");
+  const item = itemFor(id);
+  if (item) item.querySelector("a").setAttribute("aria-current", "page");
+}
+
+export function focusSearch() {
+  if (!sidebar) return;
+  app.classList.add("sidebar-open");
+  searchInput.focus();
+  searchInput.select();
+}
+
+// ---- the drawer (a narrow screen) ------------------------------------------------------------
+
+export function isOpen() {
+  return app.classList.contains("sidebar-open");
+}
+
+export function close() {
+  app.classList.remove("sidebar-open");
+  if (toggleButton) toggleButton.setAttribute("aria-expanded", "false");
+}
+
+export function toggle() {
+  const open = !isOpen();
+  app.classList.toggle("sidebar-open", open);
+  if (toggleButton) toggleButton.setAttribute("aria-expanded", String(open));
+  if (open) {
+    const current = sidebar.querySelector('a[aria-current="page"]') || sidebar.querySelector("a");
+    if (current) current.focus();
   }
+}
+
+/** The one delegated click handler of the sidebar: item menus, their entries, the archive. */
+function onClick(event) {
+  if (event.target.closest(".message-body")) return; // a reply's markup never acts on the page
+  const menuButton = event.target.closest('[data-action="item-menu"]');
+  if (menuButton) {
+    event.preventDefault();
+    if (openMenu && openMenu.button === menuButton) closeMenu();
+    else showMenu(menuButton);
+    return;
+  }
+  const entry = event.target.closest("[data-item-action]");
+  if (entry && openMenu) {
+    const item = openMenu.item;
+    const row = rowOf(item);
+    closeMenu();
+    const action = entry.getAttribute("data-item-action");
+    if (action === "rename") rename(item);
+    else if (action === "pin") setFlag(item, "pinned", !row.pinned);
+    else if (action === "archive") setFlag(item, "archived", !row.archived);
+    else if (action === "delete") askDelete(item);
+    return;
+  }
+  if (event.target.closest('[data-action="toggle-archived"]')) toggleArchived();
+}
+
+/** Binds the sidebar's events and labels the list; once, from main.js. */
+export function init() {
+  if (!sidebar) return;
+  if (toggleButton) toggleButton.addEventListener("click", toggle);
+  const backdrop = document.getElementById("sidebar-backdrop");
+  if (backdrop) backdrop.addEventListener("click", close);
 
   if (moreSentinel && "IntersectionObserver" in window) {
     new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) loadMore();
     }, { root: sidebar, rootMargin: "400px" }).observe(moreSentinel);
-  }
-
-  function toggleArchived() {
-    const open = archivedList.hidden;
-    archivedList.hidden = !open;
-    archivedToggle.setAttribute("aria-expanded", String(open));
-    if (!open || archivedLoaded) return;
-    archivedLoaded = true;
-    fetch(urls.list + "?archived=1", { credentials: "same-origin" })
-      .then((r) => r.json())
-      .then((data) => {
-        for (const row of data.conversations) archivedList.append(makeItem(row));
-        if (!data.conversations.length) {
-          const none = document.createElement("li");
-          none.className = "conversation-empty";
-          none.textContent = _("Nothing archived.");
-          archivedList.append(none);
-        }
-      })
-      .catch(() => { archivedLoaded = false; });
-  }
-
-  // ---- search --------------------------------------------------------------------------------
-
-  let searchTimer = null;
-  let searchSerial = 0;
-
-  function runSearch() {
-    const text = searchInput.value.trim();
-    const serial = ++searchSerial;
-    if (!text) {
-      searchResults.hidden = true;
-      lists.hidden = false;
-      return;
-    }
-    fetch(urls.search + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
-      .then((r) => r.json())
-      .then((data) => {
-        if (serial !== searchSerial) return; // an older answer, overtaken by newer typing
-        searchList.replaceChildren();
-        for (const row of data.conversations) {
-          const item = document.createElement("li");
-          const link = document.createElement("a");
-          link.href = urlFor(urls.conversation, row.id);
-          const title = document.createElement("span");
-          title.className = "conversation-title";
-          title.textContent = displayTitle(row.title);
-          link.append(title);
-          if (row.snippet && row.snippet.length) {
-            const snippet = document.createElement("span");
-            snippet.className = "conversation-snippet";
-            for (const [piece, isMatch] of row.snippet) {
-              const node = document.createElement(isMatch ? "mark" : "span");
-              node.textContent = piece;
-              snippet.append(node);
-            }
-            link.append(snippet);
-          }
-          item.append(link);
-          searchList.append(item);
-        }
-        searchEmpty.hidden = data.conversations.length > 0;
-        searchResults.hidden = false;
-        lists.hidden = true;
-      })
-      .catch(() => {});
   }
 
   searchInput.addEventListener("input", () => {
@@ -273,161 +452,11 @@
     }
   });
 
-  // ---- the item menu -------------------------------------------------------------------------
-
-  function closeMenu() {
-    if (!openMenu) return;
-    openMenu.menu.remove();
-    openMenu.button.setAttribute("aria-expanded", "false");
-    openMenu = null;
-  }
-
-  function showMenu(button) {
-    closeMenu();
-    const item = button.closest("li");
-    const row = rowOf(item);
-    const menu = document.createElement("div");
-    menu.className = "item-menu";
-    menu.setAttribute("role", "menu");
-    const entries = [
-      ["rename", _("Rename")],
-      ["pin", row.pinned ? _("Unpin") : _("Pin")],
-      ["archive", row.archived ? _("Unarchive") : _("Archive")],
-      ["delete", _("Delete")],
-    ];
-    for (const [action, label] of entries) {
-      const entry = document.createElement("button");
-      entry.type = "button";
-      entry.setAttribute("role", "menuitem");
-      entry.setAttribute("data-item-action", action);
-      entry.textContent = label;
-      if (action === "delete") entry.classList.add("is-danger");
-      menu.append(entry);
-    }
-    item.append(menu);
-    button.setAttribute("aria-expanded", "true");
-    openMenu = { menu, button, item };
-    menu.querySelector("button").focus();
-  }
-
-  function rename(item) {
-    const row = rowOf(item);
-    const link = item.querySelector("a");
-    const field = document.createElement("input");
-    field.type = "text";
-    field.className = "rename-field";
-    field.maxLength = 200;
-    field.value = row.title;
-    field.setAttribute("aria-label", _("New title"));
-    link.hidden = true;
-    item.insertBefore(field, link);
-    field.focus();
-    field.select();
-    let finished = false;
-    const finish = (save) => {
-      if (finished) return;
-      finished = true;
-      const title = field.value.trim();
-      field.remove();
-      link.hidden = false;
-      if (!save || !title || title === row.title) return;
-      post(urlFor(urls.update, row.id), { title })
-        .then((data) => {
-          place(data, false);
-          document.dispatchEvent(new CustomEvent("tokenoff:renamed", { detail: data }));
-        })
-        .catch((error) => showToast(error.message, false));
-    };
-    field.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") { event.preventDefault(); finish(true); link.focus(); }
-      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); finish(false); link.focus(); }
-    });
-    field.addEventListener("blur", () => finish(true));
-  }
-
-  function setFlag(item, field, value) {
-    const row = rowOf(item);
-    post(urlFor(urls.update, row.id), { [field]: value ? "1" : "0" })
-      .then((data) => {
-        if (data.archived && !archivedLoaded) item.remove();
-        else place(data, true);
-        refreshEmpty();
-        if (field === "archived") showToast(data.archived ? _("Archived.") : _("Moved back to the list."), false);
-      })
-      .catch((error) => showToast(error.message, false));
-  }
-
-  // ---- delete with undo ----------------------------------------------------------------------
-
-  function showToast(text, undoable) {
-    toastText.textContent = text;
-    toast.querySelector('[data-action="undo"]').hidden = !undoable;
-    toast.hidden = false;
-    clearTimeout(showToast.timer);
-    showToast.timer = setTimeout(() => { toast.hidden = true; }, undoable ? DELETE_DELAY_MS : 3000);
-  }
-
-  function commitDelete() {
-    if (!pendingDelete) return;
-    const { id, timer } = pendingDelete;
-    clearTimeout(timer);
-    pendingDelete = null;
-    post(urlFor(urls.remove, id)).catch((error) => showToast(error.message, false));
-  }
-
-  function askDelete(item) {
-    const row = rowOf(item);
-    if (!window.confirm(format(_("Delete “%s”? You can undo for a few seconds."), [row.title]))) return;
-    commitDelete(); // one undo at a time: an earlier delete goes through now
-    pendingDelete = {
-      id: row.id, item, parent: item.parentElement, next: item.nextElementSibling,
-      timer: setTimeout(commitDelete, DELETE_DELAY_MS),
-    };
-    item.remove();
-    refreshEmpty();
-    showToast(format(_("Deleted “%s”."), [row.title]), true);
-    if (String(row.id) === currentId()) history.replaceState(null, "", sidebar.querySelector(".new-chat").href);
-  }
-
-  function undoDelete() {
-    if (!pendingDelete) return;
-    const { item, parent, next, timer, id } = pendingDelete;
-    clearTimeout(timer);
-    pendingDelete = null;
-    parent.insertBefore(item, next && next.parentElement === parent ? next : null);
-    refreshEmpty();
-    toast.hidden = true;
-    if (String(id) === currentId()) history.replaceState(null, "", urlFor(urls.conversation, id));
-    item.querySelector("a").focus();
-  }
-
   toast.querySelector('[data-action="undo"]').addEventListener("click", undoDelete);
   // Leaving the page ends the undo window: the delete is sent (keepalive) rather than lost.
   window.addEventListener("pagehide", commitDelete);
 
-  sidebar.addEventListener("click", (event) => {
-    if (event.target.closest(".message-body")) return; // a reply's markup never acts on the page
-    const menuButton = event.target.closest('[data-action="item-menu"]');
-    if (menuButton) {
-      event.preventDefault();
-      if (openMenu && openMenu.button === menuButton) closeMenu();
-      else showMenu(menuButton);
-      return;
-    }
-    const entry = event.target.closest("[data-item-action]");
-    if (entry && openMenu) {
-      const item = openMenu.item;
-      const row = rowOf(item);
-      closeMenu();
-      const action = entry.getAttribute("data-item-action");
-      if (action === "rename") rename(item);
-      else if (action === "pin") setFlag(item, "pinned", !row.pinned);
-      else if (action === "archive") setFlag(item, "archived", !row.archived);
-      else if (action === "delete") askDelete(item);
-      return;
-    }
-    if (event.target.closest('[data-action="toggle-archived"]')) toggleArchived();
-  });
+  sidebar.addEventListener("click", onClick);
   document.addEventListener("click", (event) => {
     if (openMenu && !openMenu.menu.contains(event.target) && event.target !== openMenu.button) closeMenu();
   });
@@ -441,23 +470,4 @@
   });
 
   regroup();
-
-  window.TokenOffSidebar = Object.freeze({
-    /** A conversation started or was renamed: show it (at the top when it has new activity). */
-    upsert(id, title, toTop) {
-      const item = itemFor(id);
-      const row = item ? { ...rowOf(item), title: title == null ? rowOf(item).title : title } : { id, title };
-      return place(row, toTop && !(item && item.hasAttribute("data-pinned")));
-    },
-    markCurrent(id) {
-      for (const a of sidebar.querySelectorAll('a[aria-current="page"]')) a.removeAttribute("aria-current");
-      const item = itemFor(id);
-      if (item) item.querySelector("a").setAttribute("aria-current", "page");
-    },
-    focusSearch() {
-      document.getElementById("chat-app").classList.add("sidebar-open");
-      searchInput.focus();
-      searchInput.select();
-    },
-  });
-})();
+}

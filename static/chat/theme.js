@@ -15,7 +15,7 @@
     var value = null;
     try {
       value = window.localStorage.getItem(KEY);
-    } catch (e) {
+    } catch {
       // Storage refused (private mode, blocked cookies): follow the system.
     }
     return CHOICES.indexOf(value) >= 0 ? value : "system";
@@ -25,7 +25,7 @@
     try {
       window.localStorage.setItem(KEY, choice);
       window.localStorage.setItem(ADMIN_KEY, choice === "system" ? "auto" : choice);
-    } catch (e) {
+    } catch {
       // Not kept across pages, but the page still switches.
     }
   }

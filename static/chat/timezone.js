@@ -5,12 +5,13 @@
   var zone;
   try {
     zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  } catch (e) {
+  } catch {
     return;
   }
   // IANA names (Asia/Shanghai, America/Port-au-Prince, Etc/GMT+8) are valid cookie text as they are;
   // the server reads the cookie without URL-decoding it, so it is not encoded.
-  if (!zone || !/^[A-Za-z0-9_+\/-]+$/.test(zone)) return;
+  // (The escaped / is for xgettext, which takes a bare one in a class for the end of the regex.)
+  if (!zone || !/^[A-Za-z0-9_+\/-]+$/.test(zone)) return; // eslint-disable-line no-useless-escape
   if (document.cookie.split("; ").indexOf("tz=" + zone) !== -1) return;
   document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
 })();

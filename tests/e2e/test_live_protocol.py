@@ -132,7 +132,7 @@ async def test_the_handshake_is_refused_without_a_session_or_from_another_origin
 async def test_static_files_are_served_by_daphne(as_alice):
     status, html = await as_alice.get("/")
     assert status == 200 and "/static/" in html
-    status, _ = await as_alice.get("/static/chat/chat.js")
+    status, _ = await as_alice.get("/static/chat/main.js")
     assert status == 200
 
 

@@ -1,0 +1,156 @@
+// What the buttons under a message do (transcript.js draws them): copy, edit, regenerate, the
+// version arrows and the thumbs. One delegated click handler on the message list: see init().
+import { showThread } from "./frames.js";
+import { startReply } from "./composer.js";
+import { announce, busy, messages, showError, state, urls } from "./store.js";
+import { messageList, renderActions } from "./transcript.js";
+import { _, post, urlFor } from "./util.js";
+
+function copyText(m, button) {
+  const done = () => {
+    button.textContent = _("Copied");
+    setTimeout(() => { button.textContent = _("Copy"); }, 1500);
+    announce(_("Copied to the clipboard"));
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(m.text).then(done, () => fallbackCopy(m.text, done));
+  } else {
+    fallbackCopy(m.text, done);
+  }
+}
+
+function fallbackCopy(text, done) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.className = "visually-hidden";
+  document.body.append(area);
+  area.select();
+  try { document.execCommand("copy"); done(); } catch { showError(_("Copying is not allowed here.")); }
+  area.remove();
+}
+
+function giveFeedback(m, rating, comment) {
+  const current = m.feedback ? m.feedback.rating : 0;
+  const value = rating === current && comment === undefined ? 0 : rating; // pressing it again takes it back
+  post(urlFor(urls.feedback, m.id), { rating: String(value), comment: comment || "" })
+    .then((data) => {
+      m.feedback = data.rating ? { rating: data.rating, comment: data.comment } : null;
+      renderActions(m);
+      if (data.rating === -1 && comment === undefined) askComment(m);
+      else if (data.rating) announce(_("Thanks for the feedback"));
+    })
+    .catch((error) => showError(error.message));
+}
+
+/** A small form under a bad reply: what was wrong (optional). */
+function askComment(m) {
+  const form = document.createElement("form");
+  form.className = "feedback-form";
+  const label = document.createElement("label");
+  const fieldId = "feedback-" + m.id;
+  label.htmlFor = fieldId;
+  label.textContent = _("What was wrong? (optional)");
+  const field = document.createElement("textarea");
+  field.id = fieldId;
+  field.rows = 2;
+  field.maxLength = 2000;
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.className = "button button-primary";
+  send.textContent = _("Send feedback");
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "button";
+  cancel.textContent = _("Skip");
+  const bar = document.createElement("div");
+  bar.className = "feedback-bar";
+  bar.append(cancel, send);
+  form.append(label, field, bar);
+  m.wrapper.append(form);
+  field.focus();
+  cancel.addEventListener("click", () => form.remove());
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    form.remove();
+    giveFeedback(m, -1, field.value);
+  });
+}
+
+/** Edits a question in place; sending it starts a new branch from there. */
+function startEdit(m) {
+  if (m.wrapper.querySelector(".edit-form")) return;
+  const form = document.createElement("form");
+  form.className = "edit-form";
+  const field = document.createElement("textarea");
+  field.value = m.text;
+  field.rows = Math.min(10, m.text.split("\n").length + 1);
+  field.setAttribute("aria-label", _("Edit your message"));
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.className = "button button-primary";
+  send.textContent = _("Save and send");
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "button";
+  cancel.textContent = _("Cancel");
+  const bar = document.createElement("div");
+  bar.className = "feedback-bar";
+  bar.append(cancel, send);
+  form.append(field, bar);
+  m.body.hidden = true;
+  m.wrapper.append(form);
+  field.focus();
+  const close = () => { form.remove(); m.body.hidden = false; };
+  cancel.addEventListener("click", close);
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(); }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const content = field.value;
+    if (!content.trim() || busy()) return;
+    close();
+    startReply({ type: "send", conversation: state.conversationId, content: content, edit: Number(m.id) }, { content, replaces: m.id });
+  });
+}
+
+function regenerate(m) {
+  const frame = { type: "regenerate", conversation: state.conversationId, message: Number(m.id) };
+  startReply(frame, { content: "", replaces: m.id });
+}
+
+function showVersion(target) {
+  if (!target || state.conversationId === null) return;
+  post(urlFor(urls.branch, state.conversationId), { message: target })
+    .then((data) => {
+      showThread(data.messages);
+      announce(_("Showing another version"));
+    })
+    .catch((error) => showError(error.message));
+}
+
+/** The one delegated click handler for the buttons under every message. */
+function onClick(event) {
+  const button = event.target.closest("[data-message-action]");
+  // The page's buttons sit beside the message body: nothing inside a reply's markup acts.
+  if (!button || button.disabled || button.closest(".message-body")) return undefined;
+  const wrapper = button.closest("[data-wrapper-for]");
+  const m = wrapper ? messages.get(wrapper.getAttribute("data-wrapper-for")) : null;
+  if (!m) return undefined;
+  switch (button.getAttribute("data-message-action")) {
+    case "copy": return copyText(m, button);
+    case "edit": return startEdit(m);
+    case "regenerate": return regenerate(m);
+    case "thumbs-up": return giveFeedback(m, 1);
+    case "thumbs-down": return giveFeedback(m, -1);
+    case "version-previous":
+    case "version-next": return showVersion(button.dataset.target);
+    default: return undefined;
+  }
+}
+
+export function init() {
+  messageList.addEventListener("click", onClick);
+}

@@ -1,0 +1,131 @@
+// The composer: the message box (Enter sends, Shift+Enter adds a line), the model picker, the Send
+// and Stop buttons, the length count and the connection status; starting a reply (send, edit,
+// regenerate) and stopping one.
+import * as socket from "./socket.js";
+import { MAX_CONTENT, app, busy, hideError, showError, state } from "./store.js";
+import { followBottom, renderAllActions } from "./transcript.js";
+import { _, codePoints, format, formatNumber, randomId } from "./util.js";
+
+const composer = document.getElementById("composer");
+const input = composer ? composer.querySelector('textarea[name="content"]') : null;
+const modelSelect = composer ? composer.querySelector('select[name="model"]') : null;
+const sendButton = composer ? composer.querySelector('[data-action="send"]') : null;
+const stopButton = composer ? composer.querySelector('[data-action="stop"]') : null;
+const charCount = document.getElementById("char-count");
+const connectionStatus = document.getElementById("connection-status");
+const systemPrompt = document.getElementById("system-prompt");
+
+const supportsFieldSizing = typeof CSS !== "undefined" && CSS.supports && CSS.supports("field-sizing", "content");
+
+export function focus() {
+  input.focus();
+}
+
+export function resizeInput() {
+  if (supportsFieldSizing) return;
+  const lines = input.value.split("\n").length;
+  input.rows = Math.max(1, Math.min(10, lines));
+}
+
+/** Empties the box once the server took what was sent (unless the person already typed on). */
+export function clearSent(content) {
+  if (input.value === content) input.value = "";
+}
+
+export function setConnectionStatus(text) {
+  if (!connectionStatus) return;
+  connectionStatus.textContent = text;
+  connectionStatus.hidden = !text;
+}
+
+// ---- streaming state and controls -------------------------------------------------------
+
+let lastBusy = null;
+
+export function setStreaming(id) {
+  state.streamingId = id === null || id === undefined ? null : String(id);
+  updateControls();
+}
+
+/** Brings the buttons in line with the state; the messages' buttons too when busy changed. */
+export function updateControls() {
+  const streaming = state.streamingId !== null;
+  app.classList.toggle("is-streaming", streaming);
+  stopButton.hidden = !streaming;
+  stopButton.disabled = !streaming;
+  sendButton.hidden = streaming;
+  const text = input.value;
+  const length = codePoints(text);
+  const tooLong = length > MAX_CONTENT;
+  sendButton.disabled = streaming || state.pending !== null || text.trim() === "" || tooLong;
+  if (charCount) {
+    const show = length > MAX_CONTENT * 0.9;
+    charCount.hidden = !show;
+    charCount.textContent = show ? formatNumber(length) + " / " + formatNumber(MAX_CONTENT) : "";
+    charCount.classList.toggle("is-over", tooLong);
+  }
+  composer.classList.toggle("is-pending", state.pending !== null);
+  const isBusy = busy();
+  if (isBusy !== lastBusy) {
+    lastBusy = isBusy;
+    renderAllActions();
+  }
+}
+
+// ---- starting and stopping a reply --------------------------------------------------------
+
+function trySend() {
+  if (busy()) return;
+  const content = input.value;
+  if (content.trim() === "") return;
+  const length = codePoints(content);
+  if (length > MAX_CONTENT) {
+    showError(format(_("The message is too long: %(length)s characters, at most %(max)s."), { length: formatNumber(length), max: formatNumber(MAX_CONTENT) }));
+    return;
+  }
+  const frame = { type: "send", conversation: state.conversationId, content: content };
+  // A new chat starts with the system prompt of the panel (the user's default unless changed).
+  if (state.conversationId === null && systemPrompt) frame.system_prompt = systemPrompt.value;
+  startReply(frame, { content });
+}
+
+/** Sends a frame that starts a reply (send, edit or regenerate); `started` or `error` answers it. */
+export function startReply(frame, expected) {
+  if (busy()) return;
+  frame.id = randomId();
+  if (modelSelect && modelSelect.value) frame.model = modelSelect.value;
+  // Not connected yet (a fresh page, a reconnect): the frame waits and goes out on "open",
+  // so typing fast after a page load loses nothing and needs no second try.
+  const queued = !socket.send(frame);
+  state.pending = { id: frame.id, content: expected.content, replaces: expected.replaces || null, frame: queued ? frame : null };
+  if (queued) setConnectionStatus(_("Connecting… your message goes out as soon as the server answers"));
+  hideError();
+  followBottom();
+  updateControls();
+}
+
+export function stop() {
+  if (state.streamingId === null || state.conversationId === null) return;
+  if (!socket.send({ type: "stop", conversation: state.conversationId })) {
+    showError(_("Not connected to the server, so the reply cannot be stopped right now."));
+  }
+}
+
+/** Binds the composer's own events. */
+export function init() {
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
+    if (event.isComposing || event.keyCode === 229) return; // IME is composing
+    event.preventDefault();
+    trySend();
+  });
+  input.addEventListener("input", () => { resizeInput(); updateControls(); });
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    trySend();
+  });
+  stopButton.addEventListener("click", (event) => {
+    event.preventDefault();
+    stop();
+  });
+}

@@ -1,0 +1,66 @@
+// The chat page's state, in one place: the open conversation, its messages, what is in flight;
+// the URLs the server gave; and the page-wide notices (error banner, screen reader announcements).
+import { _ } from "./util.js";
+
+export const app = document.getElementById("chat-app");
+const stateEl = document.getElementById("chat-state");
+/** False where this is not the chat page: main.js then does nothing. */
+export const present = !!(app && stateEl);
+
+/** What the server rendered the page with (views._page's initial_state). */
+export const initial = present ? JSON.parse(stateEl.textContent) : {};
+export const WS_PATH = initial.ws_path || "/ws/chat/";
+export const MAX_CONTENT = Number(initial.max_content) || 32000;
+
+const data = present ? app.dataset : {};
+export const urls = {
+  conversation: data.conversationUrl || "/c/0/",
+  exportJson: data.exportJsonUrl || "/c/0/export.json",
+  exportMd: data.exportMdUrl || "/c/0/export.md",
+  thread: data.threadUrl || "/c/0/thread.json",
+  branch: data.branchUrl || "/c/0/branch/",
+  feedback: data.feedbackUrl || "/m/0/feedback/",
+  home: data.homeUrl || "/",
+};
+
+export const state = {
+  conversationId: initial.conversation ?? null,
+  title: initial.title || "",
+  /** The assistant message of the open conversation being written (id string), or null. */
+  streamingId: null,
+  /** A send not yet answered by `started` or `error`: {id, content, replaces, frame}. */
+  pending: null,
+};
+
+/**
+ * message id (string) -> {id, role, body, wrapper, meta, actions, text, seq, status, finishReason,
+ * usage, model, servedModel, versions, feedback, created, resyncing}, in transcript order.
+ */
+export const messages = new Map();
+
+/** A reply is being written or a send awaits its answer: nothing else may start one. */
+export function busy() {
+  return state.streamingId !== null || state.pending !== null;
+}
+
+// ---- page-wide notices ---------------------------------------------------------------------
+
+const errorBanner = document.getElementById("error-banner");
+const errorText = document.getElementById("error-text");
+const liveRegion = document.getElementById("live-region");
+
+export function announce(text) {
+  liveRegion.textContent = "";
+  // A fresh text node after a tick, so the same words are announced again.
+  setTimeout(() => { liveRegion.textContent = text; }, 50);
+}
+
+export function showError(text) {
+  errorText.textContent = text || _("Something went wrong.");
+  errorBanner.hidden = false;
+}
+
+export function hideError() {
+  errorBanner.hidden = true;
+  errorText.textContent = "";
+}
