@@ -108,11 +108,11 @@ def pytest_collection_modifyitems(config, items) -> None:
 @pytest.fixture
 async def _clean_loop():
     """Each test's event loop ends with no reply task running and no upstream connection open."""
-    from chat.realtime import replies
+    from chat.realtime import runtime
     from chat.upstream import client as upstream
 
     yield
-    await replies.shutdown()
+    await runtime.shutdown()
     await upstream.aclose()
     # A served process has one loop and one channel layer; tests make a loop each. channels_redis
     # keeps per-channel asyncio locks that a closed loop can leave held, so the next test gets a

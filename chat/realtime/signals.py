@@ -14,20 +14,20 @@ log = logging.getLogger(__name__)
 
 
 def _end_user(user_id: int) -> None:
-    # Imported here: apps.py loads this module at start-up, and replies brings in the OpenAI SDK.
-    from chat.realtime import replies
+    # Imported here: apps.py loads this module at start-up, and sessions brings in the runtime and the SDK.
+    from chat.realtime import sessions
 
     try:
-        async_to_sync(replies.end_user)(user_id)
+        async_to_sync(sessions.end_user)(user_id)
     except Exception:  # the account change stands; the next frame of any socket left is refused anyway
         log.exception("could not end the sessions of user %s", user_id)
 
 
 def _recheck_sessions(user_id: int) -> None:
-    from chat.realtime import replies  # lazily, as above
+    from chat.realtime import sessions  # lazily, as above
 
     try:
-        async_to_sync(replies.recheck_user_sessions)(user_id)
+        async_to_sync(sessions.recheck_user_sessions)(user_id)
     except Exception:  # the password change stands; each socket's next frame checks its session anyway
         log.exception("could not recheck the sessions of user %s", user_id)
 
@@ -53,10 +53,10 @@ def user_logged_out(sender, request, user, **kwargs) -> None:
     """Logging out closes the sockets this browser session opened (other devices stay signed in)."""
     session_key = request.session.session_key if request is not None else None
     if session_key:
-        from chat.realtime import replies  # see _end_user
+        from chat.realtime import sessions  # see _end_user
 
         try:
-            async_to_sync(replies.close_session_sockets)(session_key)
+            async_to_sync(sessions.close_session_sockets)(session_key)
         except Exception:  # the log-out stands; the socket's next frame finds no session anyway
             log.exception("could not close the sockets of a logged-out session")
 

@@ -9,7 +9,7 @@ import {
   appendMessage, followBottom, removeFrom, renderActions, renderAllActions, renderNow, replaceAll,
   scheduleRender, scrollToBottom,
 } from "./transcript.js";
-import { _, displayTitle, format, getJSON, urlFor } from "./util.js";
+import { _, codePoints, displayTitle, format, getJSON, urlFor } from "./util.js";
 
 const chatTitle = document.getElementById("chat-title");
 const exportLinks = document.getElementById("export-links");
@@ -111,11 +111,16 @@ function onDone(frame) {
     composer.setStreaming(null);
     announce(_("Reply finished"));
   }
-  // A reply on a new branch: fetch the versions the fork made. Otherwise check the ended reply
-  // against what the server saved (one small request a reply): a frame lost on the way, say
-  // across a reload or a reconnect, is mended instead of staying wrong until the next visit.
+  // A reply on a new branch: fetch the versions the fork made. Otherwise compare what arrived with
+  // what the server saved (its last seq and length in characters): only a reply that lost a frame
+  // on the way, say across a reload or a reconnect, is fetched again and mended.
   if (forked.delete(String(frame.message))) loadThread();
-  else reconcileFromServer();
+  else if (!sawEverything(m, frame)) reconcileFromServer();
+}
+
+function sawEverything(m, frame) {
+  if (!m || typeof frame.seq !== "number" || typeof frame.length !== "number") return false;
+  return m.seq === frame.seq && codePoints(m.text) === frame.length;
 }
 
 function onSnapshot(frame) {

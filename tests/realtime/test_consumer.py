@@ -372,6 +372,11 @@ async def test_attach_to_a_reply_running_nowhere_ends_it_as_interrupted(alice, t
         "finish_reason": "interrupted",
         # Estimated from the text kept ("partial": 7 characters), the upstream's count being lost.
         "usage": {"prompt_tokens": 0, "completion_tokens": 2, "total_tokens": 2},
+        # Like every done (one builder, frames.done): estimated, and what was saved of it.
+        "usage_estimated": True,
+        "served_model": None,
+        "seq": 0,
+        "length": 7,
     }
     assert frames[-1]["streaming"] is False
     # And the conversation is free again.

@@ -1,4 +1,4 @@
-"""chat/realtime/replies.py under stress: races, failures of its own parts, and dead processes."""
+"""Replies (realtime/runtime.py, reply.py, store.py) under stress: races, faults, dead processes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.models.budgets import Spend, month_start
-from chat.realtime import replies
+from chat.realtime import runtime, store
 from tests.ws import connected, frames_until, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -33,14 +33,14 @@ async def drain(socket, seconds: float = 0.5) -> list[dict]:
 
 async def test_an_attach_while_a_send_is_starting_leaves_exactly_one_done(alice, team_key, fake, monkeypatch):
     conversation = await conversation_of(alice)
-    real_begin = replies.begin
+    real_begin = store.begin
 
     async def slow_begin(*args, **kwargs):
         begun = await real_begin(*args, **kwargs)  # the streaming row is committed…
         await asyncio.sleep(0.3)  # …and the reply is not registered yet
         return begun
 
-    monkeypatch.setattr(replies, "begin", slow_begin)
+    monkeypatch.setattr(store, "begin", slow_begin)
     one, two = await connected(alice), await connected(alice)
     await one.send_json_to(send_frame("[fake:chunks=20] [fake:delay=0.01]", conversation=conversation.pk))
     await asyncio.sleep(0.1)
@@ -54,7 +54,7 @@ async def test_an_attach_while_a_send_is_starting_leaves_exactly_one_done(alice,
 
 
 async def test_a_failure_while_sending_deltas_still_ends_the_reply(alice, team_key, fake, monkeypatch):
-    real_publish = replies.Runtime.publish
+    real_publish = runtime.Runtime.publish
     failures = []
 
     async def flaky_publish(self, conversation_id, text, delta=None):
@@ -63,7 +63,7 @@ async def test_a_failure_while_sending_deltas_still_ends_the_reply(alice, team_k
             raise ConnectionError("the channel layer went away")
         return await real_publish(self, conversation_id, text, delta)
 
-    monkeypatch.setattr(replies.Runtime, "publish", flaky_publish)
+    monkeypatch.setattr(runtime.Runtime, "publish", flaky_publish)
     socket = await connected(alice)
     await socket.send_json_to(send_frame("[fake:chunks=10] [fake:delay=0.01]"))
     done = (await frames_until(socket, "done"))[-1]
@@ -92,7 +92,7 @@ async def test_a_fault_of_ours_answers_internal_error_and_the_socket_lives_on(
     alice, team_key, fake, monkeypatch
 ):
     conversation = await conversation_of(alice)
-    real_owns = replies.owns
+    real_owns = store.owns
     calls = []
 
     async def broken_once(user, conversation_id):
@@ -101,7 +101,7 @@ async def test_a_fault_of_ours_answers_internal_error_and_the_socket_lives_on(
             raise RuntimeError("the database went away")
         return await real_owns(user, conversation_id)
 
-    monkeypatch.setattr(replies, "owns", broken_once)
+    monkeypatch.setattr(store, "owns", broken_once)
     socket = await connected(alice)
     await socket.send_json_to({"type": "attach", "conversation": conversation.pk})
     error = await socket.receive_json_from()
@@ -121,7 +121,7 @@ async def test_nul_characters_and_ids_past_the_database_are_refused_cleanly(alic
 
 
 async def test_an_owner_that_still_beats_is_asked_again_not_declared_dead(alice):
-    runtime = await replies.runtime()  # started first: its start-up recovery would end the reply below
+    instance = await runtime.runtime()  # started first: its start-up recovery would end the reply below
     conversation = await conversation_of(alice)
     live = await sync_to_async(Message.objects.create)(
         conversation=conversation,
@@ -130,11 +130,11 @@ async def test_an_owner_that_still_beats_is_asked_again_not_declared_dead(alice)
         worker="specific.other!x",
         heartbeat=timezone.now(),
     )
-    assert await runtime.orphaned(conversation.pk) is False
+    assert await instance.orphaned(conversation.pk) is False
     await sync_to_async(Message.objects.filter(pk=live.pk).update)(
         heartbeat=timezone.now() - timezone.timedelta(minutes=5)
     )
-    assert await runtime.orphaned(conversation.pk) is True
+    assert await instance.orphaned(conversation.pk) is True
     await sync_to_async(live.refresh_from_db)()
     assert (live.status, live.finish_reason) == ("done", "interrupted")
 
@@ -152,7 +152,7 @@ async def test_an_interrupted_reply_still_counts_against_the_budget(alice):
         status="streaming",
         worker="dead:1:z",
     )
-    await replies.runtime()  # starting recovers the dead process's reply
+    await runtime.runtime()  # starting recovers the dead process's reply
     spend = await sync_to_async(Spend.of)(month_start(timezone.now()), alice)
     assert spend is not None and spend.tokens == (10 + 4) + 20
 
@@ -169,12 +169,12 @@ class DeafToCancellation(InMemoryChannelLayer):
 
 
 async def test_shutdown_ends_the_listener_even_when_a_cancellation_is_swallowed():
-    runtime = replies.Runtime()
-    runtime.layer, runtime.shared = DeafToCancellation(), True
-    runtime.worker = await runtime.layer.new_channel()
-    listener = runtime._spawn(runtime._listen())
-    runtime._listener = listener
-    replies._runtimes[asyncio.get_running_loop()] = runtime
+    instance = runtime.Runtime()
+    instance.layer, instance.shared = DeafToCancellation(), True
+    instance.worker = await instance.layer.new_channel()
+    listener = instance._spawn(instance._listen())
+    instance._listener = listener
+    runtime._runtimes[asyncio.get_running_loop()] = instance
     await asyncio.sleep(0.05)  # the listener is blocked in its receive
-    await asyncio.wait_for(replies.shutdown(), 2)
+    await asyncio.wait_for(runtime.shutdown(), 2)
     assert listener.done()

@@ -9,7 +9,7 @@ from django.test import Client
 
 from chat.models import Conversation, Message
 from chat.realtime import rate_limit as limits
-from chat.realtime import replies
+from chat.realtime import sessions
 from tests.ws import ORIGIN, close_code, connected, frames_until, send_frame
 from tokenoff_site.asgi import application
 
@@ -72,10 +72,10 @@ async def test_a_password_change_closes_the_sockets_of_the_sessions_it_voids(ali
     )
     assert response.status_code == 302, "the password was not changed"
 
-    assert await close_code(elsewhere) == replies.SIGNED_OUT
+    assert await close_code(elsewhere) == sessions.SIGNED_OUT
     # That browser stays signed in under a new session key (update_session_auth_hash): the socket of
     # the old key closes too, and the page's next socket opens with the new one.
-    assert await close_code(here) == replies.SIGNED_OUT
+    assert await close_code(here) == sessions.SIGNED_OUT
     again = await socket_of(browser)
     await still_open(again)
     await still_open(bobs)
@@ -95,7 +95,7 @@ async def test_an_admin_setting_a_password_closes_every_socket_of_the_user(alice
     assert response.status_code == 302, "the password was not set"
 
     for socket in sockets:
-        assert await close_code(socket) == replies.SIGNED_OUT
+        assert await close_code(socket) == sessions.SIGNED_OUT
     await still_open(bobs)
     await bobs.disconnect()
 
@@ -104,7 +104,7 @@ async def test_a_socket_that_missed_the_event_is_closed_at_its_next_frame(alice,
     async def lost(user_id):  # Redis away for a moment: the event never arrives
         return None
 
-    monkeypatch.setattr(replies, "recheck_user_sessions", lost)
+    monkeypatch.setattr(sessions, "recheck_user_sessions", lost)
     socket = await connected(alice)
     await still_open(socket)
 
@@ -112,7 +112,7 @@ async def test_a_socket_that_missed_the_event_is_closed_at_its_next_frame(alice,
     await sync_to_async(alice.save)()
 
     await socket.send_json_to({"type": "attach", "conversation": 2**62})
-    assert await close_code(socket) == replies.SIGNED_OUT
+    assert await close_code(socket) == sessions.SIGNED_OUT
 
 
 # Another user's conversation is not_found, in flight or not -----------------------------------

@@ -17,12 +17,16 @@ from django.utils import timezone
 from chat.demo.directives import title_for, tokenize
 from chat.models import ChatModel, Conversation, Message, budgets
 from chat.models.budgets import Budget, OverBudget, Reservation, Spend, month_start
-from chat.realtime import replies
+from chat.realtime import runtime, store
+from chat.realtime.reply import TITLE_PROMPT, Reply
 from chat.usage import accounting as usage
 from tests.conftest import chat_requests, wait_until
 from tests.ws import connected, frames_until, send_frame
 
 async_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Both passes: reservations are taken under row locks, which only PostgreSQL really takes (the twenty
+# concurrent sends are the acceptance test of that).
+pytestmark = pytest.mark.postgres
 TITLE_MODEL = "gpt-4.1-nano"
 NO_PRICES = (None, None)
 
@@ -44,7 +48,7 @@ def title_requests(fake) -> list:
 def titles_tried(monkeypatch) -> list[int]:
     """The conversations whose title step has ended, made or skipped: what a test waits for."""
     ended: list[int] = []
-    real = replies.Reply._name_conversation
+    real = Reply._name_conversation
 
     async def counted(self):
         try:
@@ -52,7 +56,7 @@ def titles_tried(monkeypatch) -> list[int]:
         finally:
             ended.append(self.conversation_id)
 
-    monkeypatch.setattr(replies.Reply, "_name_conversation", counted)
+    monkeypatch.setattr(Reply, "_name_conversation", counted)
     return ended
 
 
@@ -177,7 +181,7 @@ async def test_a_begin_that_fails_after_reserving_keeps_no_reservation(alice, te
 
     monkeypatch.setattr(usage, "reserve_reply", reserve_then_fail)
     with pytest.raises(RuntimeError):
-        await replies.begin(alice, None, None, "hi", "worker:1:a")
+        await store.begin(alice, None, None, "hi", "worker:1:a")
     assert not await sync_to_async(Reservation.objects.exists)()
     assert not await sync_to_async(Message.objects.exists)()
 
@@ -205,7 +209,7 @@ async def test_the_interrupted_reply_recovery_releases_its_reservation(alice, te
     reply = await dead_reply()
     with pytest.raises(OverBudget):  # the dead process's reply holds the whole budget
         await sync_to_async(budgets.reserve)(alice.pk, True, 10, 100, NO_PRICES)
-    await replies.runtime()  # starting recovers the dead process's reply
+    await runtime.runtime()  # starting recovers the dead process's reply
     await sync_to_async(reply.refresh_from_db)()
     assert reply.finish_reason == "interrupted"
     assert not await sync_to_async(Reservation.objects.exists)()
@@ -259,7 +263,7 @@ async def test_title_usage_counts_against_the_budget(alice, team_key, fake):
 async def test_a_title_request_that_cannot_reserve_is_skipped(alice, team_key, fake, titles_tried):
     question = "[fake:chunks=2] hello"
     reply_input = usage.input_tokens([{"content": question}])
-    title_input = usage.input_tokens([{"content": replies.TITLE_PROMPT}, {"content": question}])
+    title_input = usage.input_tokens([{"content": TITLE_PROMPT}, {"content": question}])
     limit = reply_input + budgets.MIN_REPLY_OUTPUT
     assert limit < title_input + usage.TITLE_TOKENS  # the reply fits, its title does not
     await sync_to_async(Budget.objects.create)(user=alice, monthly_tokens=limit)

@@ -1,0 +1,310 @@
+"""A reply's database steps, each small, named and run in a thread: begin, checkpoints, the final
+save, and ending the replies of a process that died."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, budgets
+from chat.realtime.frames import Code, FinishReason, Refused
+from chat.usage import accounting as usage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Begun:
+    """A reply begun: its rows, the model and key it is written with, and what goes upstream."""
+
+    conversation: Conversation
+    user_message: Message
+    reply: Message
+    chat_model: ChatModel
+    key: ApiKey | None
+    upstream_messages: list[dict]
+    new_conversation: bool
+    notice: str | None = None
+
+
+def _owned_conversation(user, conversation_id: int) -> Conversation:
+    conversation = Conversation.objects.owned_by(user).filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Refused(Code.NOT_FOUND, "No such conversation.")
+    return conversation
+
+
+@database_sync_to_async
+def begin(
+    user,
+    conversation_id: int | None,
+    model_name: str | None,
+    content: str,
+    worker: str,
+    system_prompt: str | None = None,
+    fork: Fork | None = None,
+) -> Begun:
+    """Check everything, then save the user's message and an empty streaming reply together.
+
+    A new conversation takes the system prompt given, else the user's default one. A fork edits a
+    question (the new one is its sibling) or regenerates a reply (no new question: a sibling reply).
+    """
+    conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
+    asked = model_name or (conversation.model if conversation else None)
+    chat_model = ChatModel.for_send(user, asked)
+    if chat_model is None:
+        raise Refused(Code.MODEL_UNAVAILABLE, f"The model {asked or 'chosen'} is not available to you.")
+    key = ApiKey.objects.for_user(user)
+    if key is None and not settings.TOKENOFF_DEMO:
+        raise Refused(Code.NO_API_KEY, "No TokenOff API key is set for you or for the team. Ask an admin.")
+    via_team_key = key is not None and key.is_team
+    budget = usage.standing(user, via_team_key)
+    if budget.over:
+        raise _quota_exceeded(budget.over, budget.resets)
+    if conversation is None and system_prompt is None:
+        system_prompt = Preferences.of(user).system_prompt
+    fork = fork or Fork()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            new = conversation is None
+            if new:
+                conversation = Conversation.objects.create(
+                    owner=user,
+                    title=Conversation.title_from(content),
+                    model=chat_model.name,
+                    system_prompt=system_prompt or "",
+                    created=now,
+                    updated=now,
+                )
+            if fork.regenerate is not None:
+                user_message = _question_of(conversation, fork.regenerate)
+            else:
+                user_message = Message.objects.create(
+                    conversation=conversation,
+                    parent_id=None if new else _parent_of_question(conversation, fork.edit),
+                    role=Message.Role.USER,
+                    content=content,
+                    model=chat_model.name,
+                    created=now,
+                )
+            # The partial unique index refuses a second streaming reply: busy, and nothing is saved.
+            reply = Message.objects.create(
+                conversation=conversation,
+                parent=user_message,
+                role=Message.Role.ASSISTANT,
+                model=chat_model.name,
+                status=Message.Status.STREAMING,
+                via_team_key=via_team_key,
+                worker=worker,
+                heartbeat=now,
+                created=now,
+            )
+            conversation.model, conversation.updated, conversation.leaf = chat_model.name, now, reply
+            conversation.save(update_fields=["model", "updated", "leaf"])
+            if key is not None:
+                ApiKey.objects.filter(pk=key.pk).update(last_used=now)
+            # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
+            # nothing after it can fail and leave the reservation behind.
+            history = conversation.upstream_messages()
+            hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
+    except IntegrityError:
+        raise Refused(Code.BUSY, "A reply is already being written in this conversation.") from None
+    except budgets.OverBudget as over:
+        raise _quota_exceeded(over.whose, over.resets) from None
+    if hold is not None:
+        chat_model.max_output_tokens = hold.output_tokens  # the request may not write past its reservation
+    return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice)
+
+
+def _quota_exceeded(whose: str, resets) -> Refused:
+    message = f"{whose.capitalize()} monthly budget is used up; it resets on {resets:%B} 1."
+    return Refused(Code.QUOTA_EXCEEDED, message, resets=resets.isoformat())
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where a send branches off: `edit` a question of the conversation, or `regenerate` a reply."""
+
+    edit: int | None = None
+    regenerate: int | None = None
+
+
+def _parent_of_question(conversation: Conversation, edit: int | None) -> int | None:
+    """A new question follows the branch on show; an edited one takes the place of the question edited."""
+    if edit is not None:
+        edited = conversation.messages.filter(pk=edit, role=Message.Role.USER).values("parent_id").first()
+        if edited is None:
+            raise Refused(Code.NOT_FOUND, "No such message in this conversation.")
+        return edited["parent_id"]
+    if conversation.leaf_id is not None:
+        return conversation.leaf_id
+    return conversation.messages.order_by("-id").values_list("pk", flat=True).first()
+
+
+def _question_of(conversation: Conversation, reply_id: int) -> Message:
+    """The question a regenerated reply answers again."""
+    replaced = (
+        conversation.messages.filter(pk=reply_id, role=Message.Role.ASSISTANT)
+        .select_related("parent")
+        .first()
+    )
+    if replaced is None or replaced.parent is None or replaced.parent.role != Message.Role.USER:
+        raise Refused(Code.NOT_FOUND, "No such reply in this conversation.")
+    return replaced.parent
+
+
+@database_sync_to_async
+def save_checkpoint(message_id: int, content: str, seq: int) -> None:
+    Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+        content=content, last_seq=seq, heartbeat=timezone.now()
+    )
+
+
+@database_sync_to_async
+def save_final(begun: Begun, fields: dict) -> bool:
+    """The reply's last save, and its spending counted; False when it had already been ended."""
+    now = timezone.now()
+    failed = fields.get("finish_reason") == FinishReason.ERROR
+    counted = usage.from_upstream(fields.get("usage"), begun.upstream_messages, fields["content"], failed)
+    cost = usage.cost_of(counted, begun.chat_model.input_price, begun.chat_model.output_price)
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=begun.reply.pk, status=Message.Status.STREAMING).update(
+            status=Message.Status.DONE,
+            worker="",
+            heartbeat=None,
+            usage_estimated=counted.estimated,
+            prompt_tokens=counted.prompt_tokens,
+            completion_tokens=counted.completion_tokens,
+            cost=cost,
+            **{**fields, "usage": counted.as_json()},
+        )
+        if not updated:
+            return False
+        Conversation.objects.filter(pk=begun.conversation.pk).update(updated=now)
+        usage.record(
+            begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now, reply_id=begun.reply.pk
+        )
+    fields["usage"] = counted.as_json()
+    return True
+
+
+@database_sync_to_async
+def save_fallback(message_id: int, fields: dict) -> bool:
+    """The least a failed reply needs: ended, with the text as far as the database takes it."""
+    ended = {
+        "status": Message.Status.DONE,
+        "worker": "",
+        "heartbeat": None,
+        "finish_reason": FinishReason.ERROR,
+    }
+    ended["error_code"] = fields.get("error_code", "upstream_error")
+    streaming = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING)
+    try:
+        return bool(streaming.update(**ended, content=fields["content"].replace("\x00", "")))
+    except Exception:
+        log.exception("reply %s: even the fallback save failed; ending it without its text", message_id)
+        return bool(streaming.update(**ended))
+    finally:
+        # Tidying only: a reservation stops counting once its reply has ended, and recovery sweeps it.
+        with contextlib.suppress(Exception):
+            budgets.release(message_id=message_id)
+
+
+@database_sync_to_async
+def touch(message_ids: list[int]) -> None:
+    Message.objects.filter(pk__in=message_ids, status=Message.Status.STREAMING).update(
+        heartbeat=timezone.now()
+    )
+
+
+@database_sync_to_async
+def streaming_message(conversation_id: int) -> Message | None:
+    return Message.objects.filter(conversation_id=conversation_id, status=Message.Status.STREAMING).first()
+
+
+def interrupt(queryset) -> list[Message]:
+    """End replies whose process is gone: their text so far is kept."""
+    ended = []
+    for message in queryset.filter(status=Message.Status.STREAMING).select_related("conversation"):
+        # The upstream's count died with the process: estimate it, so that budgets still see it.
+        counted = usage.estimate(message.conversation.upstream_messages(), message.content)
+        cost = usage.cost_of(counted, *usage.prices_of(message.model))
+        with transaction.atomic():
+            if not Message.objects.filter(pk=message.pk, status=Message.Status.STREAMING).update(
+                status=Message.Status.DONE,
+                finish_reason=FinishReason.INTERRUPTED,
+                worker="",
+                heartbeat=None,
+                usage=counted.as_json(),
+                usage_estimated=True,
+                prompt_tokens=counted.prompt_tokens,
+                completion_tokens=counted.completion_tokens,
+                cost=cost,
+            ):
+                continue  # ended meanwhile by its own process
+            owner, paid_by_team = message.conversation.owner_id, message.via_team_key
+            usage.record(owner, paid_by_team, counted, cost, timezone.now(), reply_id=message.pk)
+        message.status, message.finish_reason, message.usage = (
+            Message.Status.DONE,
+            FinishReason.INTERRUPTED,
+            counted.as_json(),
+        )
+        ended.append(message)
+    return ended
+
+
+@database_sync_to_async
+def interrupt_orphans(live_workers: set[str], shared_layer: bool) -> list[Message]:
+    """Replies a dead process left streaming: any not ours (one process), or long unheard of (several)."""
+    budgets.sweep()  # reservations of requests that ended some other way, or that outlived their call
+    if shared_layer:
+        stale = timezone.now() - timezone.timedelta(seconds=settings.TOKENOFF_STALE_SECONDS)
+        return interrupt(Message.objects.filter(Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True)))
+    return interrupt(Message.objects.exclude(worker__in=live_workers))
+
+
+@database_sync_to_async
+def interrupt_message(message_id: int, worker: str) -> list[Message]:
+    return interrupt(Message.objects.filter(pk=message_id, worker=worker))
+
+
+@database_sync_to_async
+def set_title(conversation_id: int, title: str) -> None:
+    Conversation.objects.filter(pk=conversation_id).update(title=title)
+
+
+@database_sync_to_async
+def owns(user, conversation_id: int) -> bool:
+    return Conversation.objects.owned_by(user).filter(pk=conversation_id).exists()
+
+
+@database_sync_to_async
+def streaming_replies_of(user_id: int) -> list[tuple[int, str]]:
+    return list(
+        Message.objects.filter(status=Message.Status.STREAMING, conversation__owner_id=user_id).values_list(
+            "conversation_id", "worker"
+        )
+    )
+
+
+@database_sync_to_async
+def session_holds(user_id: int, session_hash: str | None) -> bool:
+    """Whether a socket's session may still chat: the user active, the password the one it signed in with."""
+    # Read afresh: an admin may have just deactivated the user, or someone changed the password (which
+    # voids every session: Django gives the one that changed it a new key).
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not session_hash:
+        return False
+    # The fallbacks: sessions signed before a SECRET_KEY rotation stay valid, as in Django's get_user.
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, candidate) for candidate in hashes)
