@@ -22,33 +22,31 @@ def conversation_of(user) -> Conversation:
     return Conversation.objects.create(owner=user, title="t", model="gpt-4.1")
 
 
-async def drain(socket, seconds: float = 0.5) -> list[dict]:
-    frames = []
-    try:
-        while True:
-            frames.append(await socket.receive_json_from(timeout=seconds))
-    except TimeoutError:
-        return frames
-
-
 async def test_an_attach_while_a_send_is_starting_leaves_exactly_one_done(alice, team_key, fake, monkeypatch):
     conversation = await conversation_of(alice)
     real_begin = store.begin
+    committed, attached = asyncio.Event(), asyncio.Event()
 
-    async def slow_begin(*args, **kwargs):
+    async def paused_begin(*args, **kwargs):
         begun = await real_begin(*args, **kwargs)  # the streaming row is committed…
-        await asyncio.sleep(0.3)  # …and the reply is not registered yet
+        committed.set()
+        await asyncio.wait_for(attached.wait(), 5)  # …and the reply is not registered until the attach is in
         return begun
 
-    monkeypatch.setattr(store, "begin", slow_begin)
+    monkeypatch.setattr(store, "begin", paused_begin)
     one, two = await connected(alice), await connected(alice)
     await one.send_json_to(send_frame("[fake:chunks=20] [fake:delay=0.01]", conversation=conversation.pk))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(committed.wait(), 5)
     await two.send_json_to({"type": "attach", "conversation": conversation.pk})
+    snapshot = await two.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot"
+    attached.set()
     seen_one = await frames_until(one, "done")
-    seen_two = await drain(two, 1.0)
+    seen_two = await frames_until(two, "done")
     assert [f["finish_reason"] for f in seen_one if f["type"] == "done"] == ["stop"]
     assert [f["finish_reason"] for f in seen_two if f["type"] == "done"] == ["stop"]
+    # Exactly one done: nothing more comes to either socket once the reply has ended.
+    assert await one.receive_nothing(timeout=0.2) and await two.receive_nothing(timeout=0.2)
     reply = await sync_to_async(Message.objects.get)(pk=seen_one[0]["message"])
     assert (reply.status, reply.finish_reason) == ("done", "stop")
 
@@ -160,7 +158,12 @@ async def test_an_interrupted_reply_still_counts_against_the_budget(alice):
 class DeafToCancellation(InMemoryChannelLayer):
     """A layer whose blocking receive swallows a cancellation, as redis-py's blocking pop can (#2028)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.receiving = asyncio.Event()
+
     async def receive(self, channel):
+        self.receiving.set()
         while True:
             try:
                 return await super().receive(channel)
@@ -175,6 +178,6 @@ async def test_shutdown_ends_the_listener_even_when_a_cancellation_is_swallowed(
     listener = instance._spawn(instance._listen())
     instance._listener = listener
     runtime._runtimes[asyncio.get_running_loop()] = instance
-    await asyncio.sleep(0.05)  # the listener is blocked in its receive
+    await asyncio.wait_for(instance.layer.receiving.wait(), 5)  # the listener is blocked in its receive
     await asyncio.wait_for(runtime.shutdown(), 2)
     assert listener.done()
