@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from chat.accounts.forms import SecretField
+from chat.lib.params import register_id_converter
 from chat.models import ApiKey, UnreadableKeys
 
 CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}
@@ -26,6 +27,8 @@ ENCRYPTION_LABELS = {
     "older": "older key: re-encrypt before removing it",
     "unreadable": "cannot be decrypted",
 }
+
+register_id_converter()  # `<id:pk>` below: an id past any row is a 404, not an error
 
 
 def check_badge(key: ApiKey):
@@ -179,7 +182,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("<int:pk>/test/", self.admin_site.admin_view(self.test_view), name="chat_apikey_test"),
+            path("<id:pk>/test/", self.admin_site.admin_view(self.test_view), name="chat_apikey_test"),
             path("rotate/", self.admin_site.admin_view(self.rotate_view), name="chat_apikey_rotate"),
         ]
         return own + super().get_urls()

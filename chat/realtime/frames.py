@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import msgspec
 import orjson
 
+from chat.lib.params import MAX_ID  # past it an id names nothing: not_found, never a database error
+
 MAX_CLIENT_ID = 64
-MAX_ID = 2**63 - 1  # past any id the database can hold: not_found, never a database error
 # orjson, which read frames before msgspec, took integers past 64 bits for floats: still bad_request.
 MAX_JSON_INT = 2**64 - 1
 

@@ -158,9 +158,20 @@ class Runtime:
             begun = await store.begin(*arguments)
         reply = Reply(self, begun, frame.id)
         self.replies[reply.conversation_id] = reply
-        await self.follow(reply.conversation_id, follower)
+        try:
+            await self.follow(reply.conversation_id, follower)
+            await self.announce(reply, begun, fork)
+        finally:
+            # Whatever failed above (the channel layer, say), the reply is saved and must run to its end.
+            reply.task = self._spawn(reply.run())
+            if self._heartbeat is None or self._heartbeat.done():
+                self._heartbeat = self._spawn(self._beat())
+        return reply
+
+    async def announce(self, reply: Reply, begun: store.Begun, fork: store.Fork | None) -> None:
+        """The reply's `started`, to every socket following the conversation."""
         started = frames.started(
-            frame.id,
+            reply.client_id,
             reply.conversation_id,
             begun.conversation.title,
             begun.user_message.pk,
@@ -172,10 +183,6 @@ class Runtime:
             notice=begun.notice,
         )
         await self.publish(reply.conversation_id, frames.encode(started))
-        reply.task = self._spawn(reply.run())
-        if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = self._spawn(self._beat())
-        return reply
 
     def forget(self, reply: Reply) -> None:
         if self.replies.get(reply.conversation_id) is reply:

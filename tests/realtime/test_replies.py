@@ -181,3 +181,39 @@ async def test_shutdown_ends_the_listener_even_when_a_cancellation_is_swallowed(
     await asyncio.wait_for(instance.layer.receiving.wait(), 5)  # the listener is blocked in its receive
     await asyncio.wait_for(runtime.shutdown(), 2)
     assert listener.done()
+
+
+async def test_a_reply_whose_socket_could_not_follow_it_still_runs_to_its_end(
+    alice, team_key, fake, monkeypatch
+):
+    real_follow = runtime.Runtime.follow
+    failures = []
+
+    async def broken_follow(self, conversation_id, follower):
+        if not failures:
+            failures.append(conversation_id)
+            raise RuntimeError("the channel layer went away")
+        return await real_follow(self, conversation_id, follower)
+
+    monkeypatch.setattr(runtime.Runtime, "follow", broken_follow)
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("[fake:chunks=3]"))
+    assert (await socket.receive_json_from(timeout=5))["code"] == "internal_error"
+    conversation = await sync_to_async(Conversation.objects.get)(owner=alice)
+    await socket.send_json_to({"type": "attach", "conversation": conversation.pk})
+    frames = await frames_until(socket, "snapshot")
+    if frames[-1]["streaming"]:
+        frames = await frames_until(socket, "done")
+    reply = await sync_to_async(Message.objects.get)(conversation=conversation, role="assistant")
+    # Saved and ended, not left streaming (and busy) until the process restarts.
+    assert await wait_until_done(reply)
+    await socket.disconnect()
+
+
+async def wait_until_done(reply: Message) -> bool:
+    for _ in range(250):
+        await sync_to_async(reply.refresh_from_db)()
+        if reply.status == "done":
+            return reply.finish_reason == "stop" and reply.content == "word1 word2 word3"
+        await asyncio.sleep(0.02)
+    return False
