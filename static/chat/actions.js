@@ -4,30 +4,35 @@ import { showThread } from "./frames.js";
 import { startReply } from "./composer.js";
 import { announce, busy, messages, showError, state, urls } from "./store.js";
 import { messageList, renderActions } from "./transcript.js";
+import { copyText } from "./render.js";
 import { _, post, urlFor } from "./util.js";
 
-function copyText(m, button) {
-  const done = () => {
+function copyMessage(m, button) {
+  copyText(m.text).then((ok) => {
+    if (!ok) { showError(_("Copying is not allowed here.")); return; }
     button.textContent = _("Copied");
     setTimeout(() => { button.textContent = _("Copy"); }, 1500);
     announce(_("Copied to the clipboard"));
-  };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(m.text).then(done, () => fallbackCopy(m.text, done));
-  } else {
-    fallbackCopy(m.text, done);
-  }
+  });
 }
 
-function fallbackCopy(text, done) {
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.className = "visually-hidden";
-  document.body.append(area);
-  area.select();
-  try { document.execCommand("copy"); done(); } catch { showError(_("Copying is not allowed here.")); }
-  area.remove();
+/** An inline form under a message: a text field, then Cancel and the submit button. */
+function inlineForm(className, field, submitText, cancelText, label) {
+  const form = document.createElement("form");
+  form.className = className;
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.className = "button button-primary";
+  send.textContent = submitText;
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "button";
+  cancel.textContent = cancelText;
+  const bar = document.createElement("div");
+  bar.className = "feedback-bar";
+  bar.append(cancel, send);
+  form.append(...(label ? [label] : []), field, bar);
+  return { form, cancel };
 }
 
 function giveFeedback(m, rating, comment) {
@@ -45,8 +50,6 @@ function giveFeedback(m, rating, comment) {
 
 /** A small form under a bad reply: what was wrong (optional). */
 function askComment(m) {
-  const form = document.createElement("form");
-  form.className = "feedback-form";
   const label = document.createElement("label");
   const fieldId = "feedback-" + m.id;
   label.htmlFor = fieldId;
@@ -55,18 +58,7 @@ function askComment(m) {
   field.id = fieldId;
   field.rows = 2;
   field.maxLength = 2000;
-  const send = document.createElement("button");
-  send.type = "submit";
-  send.className = "button button-primary";
-  send.textContent = _("Send feedback");
-  const cancel = document.createElement("button");
-  cancel.type = "button";
-  cancel.className = "button";
-  cancel.textContent = _("Skip");
-  const bar = document.createElement("div");
-  bar.className = "feedback-bar";
-  bar.append(cancel, send);
-  form.append(label, field, bar);
+  const { form, cancel } = inlineForm("feedback-form", field, _("Send feedback"), _("Skip"), label);
   m.wrapper.append(form);
   field.focus();
   cancel.addEventListener("click", () => form.remove());
@@ -80,24 +72,11 @@ function askComment(m) {
 /** Edits a question in place; sending it starts a new branch from there. */
 function startEdit(m) {
   if (m.wrapper.querySelector(".edit-form")) return;
-  const form = document.createElement("form");
-  form.className = "edit-form";
   const field = document.createElement("textarea");
   field.value = m.text;
   field.rows = Math.min(10, m.text.split("\n").length + 1);
   field.setAttribute("aria-label", _("Edit your message"));
-  const send = document.createElement("button");
-  send.type = "submit";
-  send.className = "button button-primary";
-  send.textContent = _("Save and send");
-  const cancel = document.createElement("button");
-  cancel.type = "button";
-  cancel.className = "button";
-  cancel.textContent = _("Cancel");
-  const bar = document.createElement("div");
-  bar.className = "feedback-bar";
-  bar.append(cancel, send);
-  form.append(field, bar);
+  const { form, cancel } = inlineForm("edit-form", field, _("Save and send"), _("Cancel"));
   m.body.hidden = true;
   m.wrapper.append(form);
   field.focus();
@@ -140,7 +119,7 @@ function onClick(event) {
   const m = wrapper ? messages.get(wrapper.getAttribute("data-wrapper-for")) : null;
   if (!m) return undefined;
   switch (button.getAttribute("data-message-action")) {
-    case "copy": return copyText(m, button);
+    case "copy": return copyMessage(m, button);
     case "edit": return startEdit(m);
     case "regenerate": return regenerate(m);
     case "thumbs-up": return giveFeedback(m, 1);
