@@ -96,6 +96,9 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
             item.fixturenames.append("_clean_loop")
+        # A test that asks for the servers themselves belongs to the pass that has them (.ci/run).
+        if "postgres_and_redis" in item.fixturenames:
+            item.add_marker(pytest.mark.services)
     # Tests of PostgreSQL's own features (full-text search, its indexes, statement timeouts) belong to
     # the PostgreSQL pass: on SQLite they are deselected, not skipped, and the header says so.
     if not _on_postgresql():

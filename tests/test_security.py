@@ -136,6 +136,7 @@ def test_every_form_needs_its_csrf_token(alice, url, data):
 pytestmark_async = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+@pytest.mark.redis  # both passes: with Redis the count is in its cache, shared by every process
 @pytestmark_async
 async def test_sends_over_the_per_minute_rate_are_rate_limited_with_a_retry_time(
     alice, team_key, fake, settings

@@ -151,18 +151,26 @@ function rowOf(item) {
 
 // ---- pages ---------------------------------------------------------------------------------
 
+let sentinelInView = false;
+
 function loadMore() {
   if (loading || !after) return;
   loading = true;
+  let failed = false;
   fetch(urls.list + "?after=" + encodeURIComponent(after), { credentials: "same-origin" })
-    .then((r) => r.json())
+    .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
     .then((data) => {
       for (const row of data.conversations) if (!itemFor(row.id)) recentList.append(makeItem(row));
       after = data.after;
       regroup();
     })
-    .catch(() => {})
-    .finally(() => { loading = false; });
+    .catch(() => { failed = true; })
+    .finally(() => {
+      loading = false;
+      // The observer speaks only when the end of the list comes into view or leaves it: while it
+      // stays in view (a short page, a failed one), go on, after a pause if the page failed.
+      if (sentinelInView && after) setTimeout(loadMore, failed ? 2000 : 0);
+    });
 }
 
 function toggleArchived() {
@@ -436,7 +444,8 @@ export function init() {
 
   if (moreSentinel && "IntersectionObserver" in window) {
     new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) loadMore();
+      sentinelInView = entries.some((e) => e.isIntersecting);
+      if (sentinelInView) loadMore();
     }, { root: sidebar, rootMargin: "400px" }).observe(moreSentinel);
   }
 

@@ -75,6 +75,7 @@ def test_search_finds_titles_and_message_text_of_ones_own_only(client, alice, bo
     assert client.get("/c/search.json", {"q": "  "}).json() == {"conversations": []}
 
 
+@pytest.mark.postgres  # both passes: the delete takes the conversation's row lock (SELECT ... FOR UPDATE)
 def test_rename_pin_archive_and_delete_are_the_owners_alone(client, alice, bob):
     talk = Conversation.objects.create(owner=alice, title="t", model="gpt-4.1")
     before = Conversation.objects.get(pk=talk.pk).updated
@@ -96,6 +97,7 @@ def test_rename_pin_archive_and_delete_are_the_owners_alone(client, alice, bob):
     assert client.get(f"/c/{talk.pk}/").status_code == 404
 
 
+@pytest.mark.postgres  # both passes: as above
 def test_a_conversation_with_a_reply_in_flight_is_not_deleted(client, alice):
     talk = Conversation.objects.create(owner=alice, title="t", model="gpt-4.1")
     Message.objects.create(conversation=talk, role="assistant", status="streaming")

@@ -15,7 +15,13 @@ USERS = {"alice": "alice-live-password-1", "bob": "bob-live-password-1"}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module", params=["one-daphne", "nginx-two-daphnes"])
+# Two daphnes behind nginx need the PostgreSQL and Redis servers whatever the pass's settings: marked
+# `services`, so .ci/run runs them in its PostgreSQL and Redis pass only, and the one-daphne variant in
+# its SQLite pass (pyproject.toml says which marker runs where).
+@pytest.fixture(
+    scope="module",
+    params=["one-daphne", pytest.param("nginx-two-daphnes", marks=pytest.mark.services)],
+)
 def live(request, fake_server, tmp_path_factory):
     """The same tests on one daphne (the suite's database) and on two behind nginx (PostgreSQL, Redis)."""
     tmp = tmp_path_factory.mktemp("live")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,7 +28,11 @@ def fresh_database_url(tmp: Path, url: str | None = None) -> str:
     """A new, empty database: on that PostgreSQL server (or the suite's), else a SQLite file."""
     url = url or settings.DATABASE_URL
     if url.startswith("postgres"):
-        name = f"tokenoff_e2e_{uuid.uuid4().hex[:8]}"
+        # .ci/run names its run's databases (TOKENOFF_E2E_DATABASES) so that it drops exactly those at
+        # the end, even after a failure, and never another run's.
+        prefix = os.environ.get("TOKENOFF_E2E_DATABASES", "tokenoff_e2e")
+        assert re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix), prefix
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return url.rsplit("/", 1)[0] + "/" + name

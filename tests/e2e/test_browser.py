@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import USERS
+from tests.e2e.waits import loads_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE = (
@@ -135,7 +136,7 @@ def test_shift_enter_makes_a_new_line_and_escape_stops(page):
 
 def test_a_reply_full_of_hostile_html_renders_inert(page):
     send_and_wait(page, HOSTILE)
-    page.wait_for_timeout(300)
+    loads_settled(page)  # an onerror the reply planted would have run by now
     reply = last_reply(page)
     assert page.evaluate("() => window.__pwned") is None
     assert reply.locator("script, img, svg, iframe, math, style").count() == 0
@@ -144,7 +145,7 @@ def test_a_reply_full_of_hostile_html_renders_inert(page):
     assert "tracker.png" in reply.inner_text()  # the image is shown as a link, not fetched
     page.reload()
     last_reply(page).wait_for()
-    page.wait_for_timeout(300)
+    loads_settled(page)
     assert page.evaluate("() => window.__pwned") is None
     assert last_reply(page).locator("script, img, svg, iframe").count() == 0
 
@@ -171,7 +172,7 @@ def test_hostile_titles_labels_and_user_messages_stay_inert(page, live):
         live.shell(f"Conversation.objects.filter(pk={conversation}).update(title={title!r})")
         page.reload()
         last_reply(page).wait_for()
-        page.wait_for_timeout(300)
+        loads_settled(page)
         assert page.evaluate("() => window.__pwned") is None
         injected = "#sidebar img, #sidebar svg, select img, [data-role=user] svg, [data-role=user] script"
         assert page.locator(injected).count() == 0

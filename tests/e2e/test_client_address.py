@@ -13,6 +13,8 @@ from tests.conftest import require
 from tests.e2e.client import SiteClient
 from tests.e2e.live import DEPLOYED_PROXY_OPTIONS, LiveSite, start_nginx
 
+# Pass 2 only, with the other nginx tests: nginx in front of a daphne, the same in either pass.
+pytestmark = pytest.mark.services
 PASSWORD = "address-live-password-1"
 USERS = ("erin", "fred", "gwen", "hana", "ivan")
 # Loopback has every 127.x address: three machines, as far as nginx and daphne can tell.

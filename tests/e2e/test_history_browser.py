@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import USERS
 from tests.e2e.test_browser import send_and_wait
+from tests.e2e.waits import transitions_done
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -95,8 +97,15 @@ def test_feedback_copy_and_tokens_under_a_reply(chat):
 
 
 def test_rename_pin_search_delete_with_undo_and_shortcuts(chat, live):
+    # The page's clock, so that the 6 s undo window (DELETE_DELAY_MS in sidebar.js) is passed by moving it
+    # on rather than by waiting. Installed before the page (re)loads: its timers are all fake. Time still
+    # runs on by itself meanwhile, for everything else on the page.
+    chat.clock.install()
+    chat.reload()
     send_and_wait(chat, "[fake:chunks=2] about kangaroos")
     first = chat.evaluate("() => window.TokenOffChat.conversation")
+    deletes = []  # the requests that delete it, as the page sends them
+    chat.on("request", lambda r: r.url.endswith(f"/c/{first}/delete/") and deletes.append(r))
     chat.keyboard.press("Control+k")
     chat.wait_for_url(f"{live.base_url}/")
     send_and_wait(chat, "[fake:chunks=2] about wombats")
@@ -131,15 +140,22 @@ def test_rename_pin_search_delete_with_undo_and_shortcuts(chat, live):
     chat.click("[data-item-action=delete]")
     chat.locator("#toast [data-action=undo]").click()
     chat.locator(f'#pinned-list li[data-conversation="{first}"]').wait_for()
-    chat.wait_for_timeout(6500)  # past the undo window: nothing is deleted
-    chat.reload()
+    chat.clock.fast_forward(6500)  # past the undo window: nothing is deleted
+    chat.reload()  # (leaving the page would send a delete still pending: none is)
     assert chat.locator(f'li[data-conversation="{first}"]').count() == 1
+    assert deletes == []
 
     item = chat.locator(f'#sidebar-lists li[data-conversation="{first}"]')
     item.hover()
     item.locator("[data-action=item-menu]").click()
     chat.click("[data-item-action=delete]")
-    chat.wait_for_timeout(6500)
+    expect(chat.locator("#toast [data-action=undo]")).to_be_visible()
+    assert deletes == []  # not yet: the undo is offered first
+    # Sent by the end of the undo window itself, not by the reload below (which would send it too).
+    with chat.expect_response(lambda response: response.url.endswith(f"/c/{first}/delete/")) as deleted:
+        chat.clock.fast_forward(6500)
+    assert deleted.value.ok
+    expect(chat.locator("#toast")).to_be_hidden()
     chat.reload()
     assert chat.locator(f'li[data-conversation="{first}"]').count() == 0
     assert chat.request.get(f"{live.base_url}/c/{first}/").status == 404
@@ -154,7 +170,7 @@ def test_the_sidebar_and_its_search_fit_a_phone(chat, live):
     chat.click("[data-action=toggle-sidebar]")
     chat.locator("#conversation-search").wait_for()
     chat.wait_for_function("() => document.getElementById('sidebar').getBoundingClientRect().left >= 0")
-    chat.wait_for_timeout(300)  # the drawer's slide
+    transitions_done(chat)  # the drawer's slide
     SHOTS.mkdir(exist_ok=True)
     chat.screenshot(path=str(SHOTS / "history-phone-sidebar.png"))
 
@@ -172,10 +188,10 @@ def test_the_chat_page_in_chinese_in_both_themes_on_a_phone_and_a_desktop(chat):
     for scheme in ("light", "dark"):
         chat.emulate_media(color_scheme=scheme)
         chat.set_viewport_size({"width": 1280, "height": 800})
-        chat.wait_for_timeout(400)  # the sidebar's transition after a resize
+        transitions_done(chat)  # the sidebar's transition after a resize
         chat.screenshot(path=str(SHOTS / f"history-zh-desktop-{scheme}.png"))
         chat.set_viewport_size({"width": 390, "height": 844})
-        chat.wait_for_timeout(400)
+        transitions_done(chat)
         assert chat.evaluate("() => document.documentElement.scrollWidth") <= 390
         chat.screenshot(path=str(SHOTS / f"history-zh-phone-{scheme}.png"))
     assert chat.csp_violations == []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.review_seed import PLAIN, REVIEWER, STAFF, SUPERUSER
+from tests.e2e.waits import loads_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ROWS = ".review-row"
@@ -102,7 +103,7 @@ def test_hostile_html_in_titles_text_and_replies_stays_inert(open_as, site):
     assert page.evaluate("() => window.__pwned") is None
     page.locator(f"{ROWS} .review-row-title", has_text="window.__pwned").click()
     page.locator("[data-role=assistant]:not(.is-raw)").wait_for()
-    page.wait_for_timeout(300)
+    loads_settled(page)  # an onerror the transcript planted would have run by now
     assert page.evaluate("() => window.__pwned") is None
     bodies = page.locator(".messages")
     assert bodies.locator("script, img, svg, iframe, math, style").count() == 0

@@ -6,6 +6,7 @@ import pytest
 
 from tests.e2e.conftest import USERS
 from tests.e2e.test_browser import ARTIFACTS, send_and_wait
+from tests.e2e.waits import transitions_done
 
 LIGHT_BG = "rgb(255, 255, 255)"  # --bg in chat.css
 DARK_BG = "rgb(22, 24, 29)"
@@ -122,7 +123,7 @@ def test_every_page_fits_the_screen_in_both_themes(browser, live, fake_server, s
             assert overflow <= 0, f"{name} is {overflow}px wider than a {size} screen"
             if name == "chat" and size == "phone":
                 page.click("[data-action=toggle-sidebar]")
-                page.wait_for_timeout(300)  # the drawer slides in
+                transitions_done(page)  # the drawer has slid in
                 page.screenshot(path=str(ARTIFACTS / f"theme-chat-drawer-{theme}.png"))
         log_in(page, live)
     assert page.csp_violations == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import AsyncClient
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Both passes: with Redis the layer check is a round trip through it.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.redis]
 
 
 async def test_healthz_checks_the_database_and_the_channel_layer():

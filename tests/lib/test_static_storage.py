@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.test import override_settings
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[2] / "static"
 IMPORT = re.compile(r"""\bfrom\s*["']([./][^"']+)["']""")
 MODULES = sorted(
     p.relative_to(STATIC).as_posix()

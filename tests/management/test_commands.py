@@ -61,6 +61,7 @@ def test_no_key_is_stored_in_clear_anywhere_in_the_database(alice, team_key, dja
     assert rows and all(CANARY_KEY not in " ".join(row) for row in rows)
 
 
+@pytest.mark.postgres  # both passes: all or nothing, under a lock on every key row
 def test_rotation_re_encrypts_under_the_first_key_so_the_old_key_can_go(settings, team_key):
     old = settings.TOKENOFF_ENCRYPTION_KEYS[0]
     new = Fernet.generate_key().decode()
@@ -71,6 +72,7 @@ def test_rotation_re_encrypts_under_the_first_key_so_the_old_key_can_go(settings
     assert team_key.reveal() == CANARY_KEY
 
 
+@pytest.mark.postgres  # both passes: as above
 def test_rotation_changes_nothing_when_a_key_cannot_be_opened(settings, team_key, alice):
     ApiKey.store("sk-alice-0000", user=alice)
     before = {k.pk: k.encrypted for k in ApiKey.objects.all()}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as aioredis
 from channels.layers import channel_layers
+from django.conf import settings as django_settings
 
 from tests.conftest import reachable, require
 from tests.ws import connected, frames_until, joined, send_frame
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.services]
 LAYER_DB = "redis://127.0.0.1:6379/14"
 
 
@@ -17,7 +18,9 @@ LAYER_DB = "redis://127.0.0.1:6379/14"
 def redis_layer(settings):
     require(reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
     config = dict(settings.CHANNEL_LAYERS["default"].get("CONFIG", {}))
-    config.update(hosts=[{"address": LAYER_DB, "socket_timeout": 30}], prefix="tokenoff-test-layer")
+    # The run's own prefix (tests/settings.py): two runs on one Redis never share these keys.
+    prefix = settings.TOKENOFF_REDIS_PREFIX + "-layer"
+    config.update(hosts=[{"address": LAYER_DB, "socket_timeout": 30}], prefix=prefix)
 
     def use(**extra):
         settings.CHANNEL_LAYERS = {
@@ -34,7 +37,7 @@ async def redis_values() -> bytes:
     client = aioredis.from_url(LAYER_DB)
     try:
         chunks = []
-        async for key in client.scan_iter("tokenoff-test-layer*"):
+        async for key in client.scan_iter(django_settings.TOKENOFF_REDIS_PREFIX + "-layer*"):
             kind = await client.type(key)
             if kind == b"zset":
                 chunks += [member for member, _ in await client.zrange(key, 0, -1, withscores=True)]

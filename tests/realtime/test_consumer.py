@@ -244,6 +244,7 @@ async def test_upstream_failures_keep_the_question_and_the_partial_reply(
     await socket.disconnect()
 
 
+@pytest.mark.redis
 async def test_stop_ends_the_reply_closes_the_upstream_request_and_keeps_the_text(alice, team_key, fake):
     socket = await connected(alice)
     await socket.send_json_to(send_frame("[fake:chunks=400] [fake:delay=0.05]"))
@@ -263,6 +264,7 @@ async def test_stop_ends_the_reply_closes_the_upstream_request_and_keeps_the_tex
     await socket.disconnect()
 
 
+@pytest.mark.redis
 async def test_a_reply_runs_to_its_end_when_the_browser_leaves(alice, team_key, fake):
     socket = await connected(alice)
     await socket.send_json_to(send_frame("[fake:chunks=30] [fake:delay=0.02]"))
@@ -282,6 +284,7 @@ async def test_a_reply_runs_to_its_end_when_the_browser_leaves(alice, team_key, 
     assert not chat_requests(fake)[0].client_closed
 
 
+@pytest.mark.redis
 async def test_attach_mid_reply_gives_a_snapshot_that_later_deltas_continue(alice, team_key, fake):
     first = await connected(alice)
     await first.send_json_to(send_frame("[fake:chunks=60] [fake:delay=0.01]"))
@@ -303,6 +306,7 @@ async def test_attach_mid_reply_gives_a_snapshot_that_later_deltas_continue(alic
     await second.disconnect()
 
 
+@pytest.mark.redis
 async def test_every_socket_of_the_owner_gets_the_frames(alice, team_key, fake):
     sockets = [await connected(alice) for _ in range(2)]
     await sockets[0].send_json_to(send_frame("[fake:chunks=5]"))
@@ -354,6 +358,7 @@ async def test_a_reply_left_streaming_by_a_dead_process_is_interrupted_with_its_
     await socket.disconnect()
 
 
+@pytest.mark.redis
 async def test_attach_to_a_reply_running_nowhere_ends_it_as_interrupted(alice, team_key, fake):
     socket = await connected(alice)
     conversation = await conversation_of(alice)

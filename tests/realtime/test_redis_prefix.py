@@ -46,6 +46,7 @@ def two_sites_on_one_redis():
     return layers
 
 
+@pytest.mark.services
 async def test_two_sites_on_one_redis_never_see_each_others_group_messages(two_sites_on_one_redis):
     a, b = two_sites_on_one_redis
     assert a.prefix != b.prefix

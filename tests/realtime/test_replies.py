@@ -22,6 +22,7 @@ def conversation_of(user) -> Conversation:
     return Conversation.objects.create(owner=user, title="t", model="gpt-4.1")
 
 
+@pytest.mark.redis
 async def test_an_attach_while_a_send_is_starting_leaves_exactly_one_done(alice, team_key, fake, monkeypatch):
     conversation = await conversation_of(alice)
     real_begin = store.begin
@@ -76,6 +77,7 @@ async def test_a_failure_while_sending_deltas_still_ends_the_reply(alice, team_k
     await socket.disconnect()
 
 
+@pytest.mark.postgres
 async def test_what_the_upstream_says_is_trimmed_to_what_the_database_keeps(alice, team_key, fake):
     socket = await connected(alice)
     await socket.send_json_to(send_frame(f"[fake:finish={'x' * 40}] [fake:chunks=3]"))
@@ -109,6 +111,7 @@ async def test_a_fault_of_ours_answers_internal_error_and_the_socket_lives_on(
     await socket.disconnect()
 
 
+@pytest.mark.postgres
 async def test_nul_characters_and_ids_past_the_database_are_refused_cleanly(alice, team_key, fake):
     socket = await connected(alice)
     await socket.send_json_to(send_frame("a\x00b"))
@@ -118,6 +121,7 @@ async def test_nul_characters_and_ids_past_the_database_are_refused_cleanly(alic
     await socket.disconnect()
 
 
+@pytest.mark.redis
 async def test_an_owner_that_still_beats_is_asked_again_not_declared_dead(alice):
     instance = await runtime.runtime()  # started first: its start-up recovery would end the reply below
     conversation = await conversation_of(alice)
@@ -183,6 +187,7 @@ async def test_shutdown_ends_the_listener_even_when_a_cancellation_is_swallowed(
     assert listener.done()
 
 
+@pytest.mark.redis
 async def test_a_reply_whose_socket_could_not_follow_it_still_runs_to_its_end(
     alice, team_key, fake, monkeypatch
 ):

@@ -11,7 +11,7 @@ from chat.models import Message
 from tests.conftest import chat_requests, wait_until
 from tests.ws import close_code, connected, frames_until, send_frame
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.redis]
 
 SLOW = "[fake:chunks=400] [fake:delay=0.05]"
 

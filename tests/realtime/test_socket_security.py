@@ -60,6 +60,7 @@ def saved_rows() -> tuple[int, int]:
 # A password change voids the sessions: their sockets close -------------------------------------
 
 
+@pytest.mark.redis
 async def test_a_password_change_closes_the_sockets_of_the_sessions_it_voids(alice, bob):
     elsewhere = await connected(alice)  # another browser of alice's
     bobs = await connected(bob)
@@ -83,6 +84,7 @@ async def test_a_password_change_closes_the_sockets_of_the_sessions_it_voids(ali
     await bobs.disconnect()
 
 
+@pytest.mark.redis
 async def test_an_admin_setting_a_password_closes_every_socket_of_the_user(alice, bob, django_user_model):
     root = await sync_to_async(django_user_model.objects.create_superuser)("root", password="root-password-1")
     sockets = [await connected(alice), await connected(alice)]
@@ -100,6 +102,7 @@ async def test_an_admin_setting_a_password_closes_every_socket_of_the_user(alice
     await bobs.disconnect()
 
 
+@pytest.mark.redis
 async def test_a_socket_that_missed_the_event_is_closed_at_its_next_frame(alice, monkeypatch):
     async def lost(user_id):  # Redis away for a moment: the event never arrives
         return None
@@ -221,6 +224,7 @@ def a_finished_exchange(user) -> tuple[int, int, int]:
     return conversation.pk, question.pk, reply.pk
 
 
+@pytest.mark.postgres
 async def test_every_bad_field_of_every_frame_gets_an_error_and_saves_nothing(
     alice, team_key, fake, settings
 ):

@@ -12,7 +12,8 @@ from chat.review import retention
 from tests.review import data as review_data
 from tests.ws import connected
 
-pytestmark = pytest.mark.django_db
+# Both passes: raising, resolving and deleting queue on a row lock (SELECT ... FOR UPDATE OF) on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture

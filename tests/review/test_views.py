@@ -18,7 +18,8 @@ from chat.models.flags import Flag
 from tests.review import data as review_data
 from tests.ws import connected
 
-pytestmark = pytest.mark.django_db
+# Both passes: the list and its search run other queries on PostgreSQL (full text, a statement timeout).
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 

@@ -123,6 +123,7 @@ async def test_at_eighty_percent_the_started_frame_carries_a_notice(alice, team_
     await socket.disconnect()
 
 
+@pytest.mark.postgres  # both passes: the two sends queue on the budget's row lock on PostgreSQL
 @async_db
 async def test_two_parallel_sends_at_the_edge_never_pass_the_budget(alice, team_key, fake):
     await sync_to_async(Budget.objects.create)(is_team=True, monthly_tokens=1000)
