@@ -66,7 +66,12 @@ def test_key(request: HttpRequest) -> HttpResponse:
     key = get_object_or_404(ApiKey, user=request.user)
     outcome = services.check_key(key)
     level = CHECK_LEVELS.get(outcome.result, messages.WARNING)
-    messages.add_message(request, level, f"{key.masked}: {key.get_check_result_display()}. {outcome.detail}")
+    # The outcome only: the page shows the check's detail under the key, once.
+    messages.add_message(
+        request,
+        level,
+        _("Tested %(key)s: %(result)s.") % {"key": key.masked, "result": key.get_check_result_display()},
+    )
     return redirect("chat:settings")
 
 

@@ -12,6 +12,8 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from chat.lib.money import limits
+
 MILLION = Decimal(1_000_000)
 # A reply may not start unless this much output still fits: fewer tokens make no useful answer.
 MIN_REPLY_OUTPUT = 64
@@ -51,12 +53,9 @@ class Budget(models.Model):
         ]
 
     def __str__(self) -> str:
-        limits = [
-            f"{self.monthly_tokens:,} tokens" if self.monthly_tokens else "",
-            f"{self.monthly_cost} cost",
-        ]
+        # In words, as share_used reads them: an empty or 0 limit is none; money in the prices' currency.
         owner = "Team key" if self.is_team else str(self.user)
-        return f"{owner}: {' / '.join(x for x in limits if x and 'None' not in x) or 'no limit'} a month"
+        return f"{owner}: {limits(self.monthly_tokens, self.monthly_cost)}"
 
     def share_used(self, spend: Spend | None) -> float:
         """The larger of the token and cost shares used this month (0.0 to over 1.0)."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
+from chat.lib import money
 from chat.models import Message
 from chat.models.budgets import month_start, next_month
 
@@ -55,6 +56,11 @@ class Row:
     @property
     def tokens(self) -> int:
         return self.prompt + self.completion
+
+    @property
+    def cost_text(self) -> str:
+        """The cost in the prices' currency, to four places (a reply costs fractions of a cent)."""
+        return money.money(self.cost, 4)
 
 
 def _rows(grouped, label) -> list[Row]:

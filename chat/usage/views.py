@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from chat.lib import money
 from chat.models import ApiKey
 from chat.models.budgets import Budget, Spend, next_month
 from chat.usage import reports
@@ -50,9 +51,18 @@ def _day_chart(month, days: list[reports.Row]) -> dict:
 
 
 def _budget_line(budget: Budget | None, spend: Spend | None) -> dict | None:
+    """What the page says of a budget: the share used as it is (168 % past the limit), the meter full."""
     if budget is None:
         return None
-    return {"budget": budget, "spend": spend, "percent": min(100, round(budget.share_used(spend) * 100))}
+    percent = round(budget.share_used(spend) * 100)
+    return {
+        "budget": budget,
+        "spend": spend,
+        "percent": percent,
+        "meter": min(100, percent),
+        "limits": money.limits(budget.monthly_tokens, budget.monthly_cost),
+        "spent_cost": money.spent(spend.cost) if spend and spend.cost else None,
+    }
 
 
 @login_required

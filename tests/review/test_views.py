@@ -396,7 +396,7 @@ def test_the_list_costs_the_same_queries_for_3_or_30_conversations(
     # session, user, user permissions, group permissions, the page's ids, the page's details, user
     # list, catalogue, open flags count; on PostgreSQL also the time limit and, inside the test's
     # transaction, the savepoint around it.
-    queries = 9 if connection.vendor != "postgresql" else 12
+    queries = 10 if connection.vendor != "postgresql" else 13
     with django_assert_num_queries(queries):
         client.get("/review/?feedback=down")
     for _ in range(27):
@@ -415,7 +415,7 @@ def test_the_transcript_costs_the_same_queries_however_long(
     conv = review_data.conversation(alice)
     client.force_login(reviewer)
     # session, user, permissions (2), conversation+owner, audit row, messages, feedback, flags, open flags
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(f"/review/{conv.pk}/")
     reply = conv.messages.last()
     for i in range(20):
@@ -423,7 +423,7 @@ def test_the_transcript_costs_the_same_queries_however_long(
         extra = Message.objects.create(conversation=conv, role="assistant", content=f"reply {i}")
         Feedback.objects.create(message=extra, user=alice, rating=1)
     assert reply is not None
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(f"/review/{conv.pk}/")
 
 
