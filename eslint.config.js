@@ -19,6 +19,7 @@ export default [
         marked: "readonly",
         DOMPurify: "readonly",
         hljs: "readonly",
+        katex: "readonly",
       },
     },
     rules: {

@@ -6,6 +6,7 @@ set -eu
 MARKED_VERSION=18.2.1
 DOMPURIFY_VERSION=3.4.18
 HLJS_VERSION=11.12.0
+KATEX_VERSION=0.19.1
 HLJS_LIGHT_THEME=github
 HLJS_DARK_THEME=github-dark
 
@@ -22,9 +23,10 @@ fetch() {  # fetch <package@version> <dir name>: npm pack and unpack into $tmp/<
 fetch "marked@$MARKED_VERSION" marked
 fetch "dompurify@$DOMPURIFY_VERSION" dompurify
 fetch "@highlightjs/cdn-assets@$HLJS_VERSION" hljs
+fetch "katex@$KATEX_VERSION" katex
 
-rm -rf "$here/marked" "$here/dompurify" "$here/highlight"
-mkdir -p "$here/marked" "$here/dompurify" "$here/highlight"
+rm -rf "$here/marked" "$here/dompurify" "$here/highlight" "$here/katex"
+mkdir -p "$here/marked" "$here/dompurify" "$here/highlight" "$here/katex"
 
 # marked: the UMD build defines the global `marked`; its source map keeps collectstatic happy.
 cp "$tmp/marked/package/lib/marked.umd.js" "$tmp/marked/package/lib/marked.umd.js.map" "$here/marked/"
@@ -43,11 +45,17 @@ cp "$tmp/hljs/package/styles/$HLJS_LIGHT_THEME.min.css" "$here/highlight/theme-l
 cp "$tmp/hljs/package/styles/$HLJS_DARK_THEME.min.css" "$here/highlight/theme-dark.min.css"
 cp "$tmp/hljs/package/LICENSE" "$here/highlight/LICENSE"
 
+# KaTeX: the minified browser build (global `katex`). The page asks it for MathML only, which the
+# browser draws by itself, so neither its CSS nor its fonts are needed.
+cp "$tmp/katex/package/dist/katex.min.js" "$here/katex/"
+cp "$tmp/katex/package/LICENSE" "$here/katex/LICENSE"
+
 # Record what was fetched, so the README can be checked against the files.
 {
     echo "marked $MARKED_VERSION"
     echo "dompurify $DOMPURIFY_VERSION"
     echo "@highlightjs/cdn-assets $HLJS_VERSION (themes: $HLJS_LIGHT_THEME, $HLJS_DARK_THEME)"
+    echo "katex $KATEX_VERSION"
 } > "$here/VERSIONS"
 
-echo "Vendored: marked $MARKED_VERSION, DOMPurify $DOMPURIFY_VERSION, highlight.js $HLJS_VERSION"
+echo "Vendored: marked $MARKED_VERSION, DOMPurify $DOMPURIFY_VERSION, highlight.js $HLJS_VERSION, KaTeX $KATEX_VERSION"
