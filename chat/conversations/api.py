@@ -150,11 +150,24 @@ def conversation_delete(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"deleted": pk})
 
 
+def thread_state(conversation: Conversation, user) -> list[dict]:
+    """The branch on show as the page reads it, a failed reply with its error's code and message."""
+    rows = branches.as_state(conversation, user)
+    failed = [row["id"] for row in rows if row["finish_reason"] == "error"]
+    errors = {}
+    if failed:  # one more query, only for a branch that holds a failed reply
+        rows_of = Message.objects.filter(pk__in=failed).values_list("pk", "error_code", "error_message")
+        errors = {pk: (code, message) for pk, code, message in rows_of}
+    for row in rows:
+        row["error_code"], row["error_message"] = errors.get(row["id"], ("", ""))
+    return rows
+
+
 @login_required
 @require_GET
 def thread(request: HttpRequest, pk: int) -> JsonResponse:
     """The branch on show, for a tab that saw another tab fork the conversation."""
-    return JsonResponse({"messages": branches.as_state(owned(request, pk), request.user)})
+    return JsonResponse({"messages": thread_state(owned(request, pk), request.user)})
 
 
 @login_required
@@ -167,7 +180,7 @@ def show_branch(request: HttpRequest, pk: int) -> JsonResponse:
     message = parse_id(request.POST.get("message"))
     if message is None or not branches.show(conversation, message):
         return JsonResponse({"error": "No such message in this conversation."}, status=404)
-    return JsonResponse({"messages": branches.as_state(conversation, request.user)})
+    return JsonResponse({"messages": thread_state(conversation, request.user)})
 
 
 @login_required

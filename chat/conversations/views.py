@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from chat.conversations import api, branches, exports
+from chat.conversations import api, exports
 from chat.models import ChatModel, Conversation, Message, Preferences
+from chat.models.budgets import month_start, next_month
 
 
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
@@ -21,7 +23,7 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     )
     selected = chosen.name if chosen else ""
     system_prompt = conversation.system_prompt if conversation else preferences.system_prompt
-    messages = branches.as_state(conversation, request.user) if conversation else []
+    messages = api.thread_state(conversation, request.user) if conversation else []
     recent, after = api.page(request.user)
     state = {
         "conversation": conversation.pk if conversation else None,
@@ -42,6 +44,8 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "system_prompt": system_prompt,
         "chat_messages": messages,
         "initial_state": state,
+        # When the monthly budgets start again (accounting.standing): the composer's notice says so.
+        "budget_resets": next_month(month_start(timezone.now())),
     }
     return render(request, "chat/chat.html", context)
 

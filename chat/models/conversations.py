@@ -99,6 +99,8 @@ class Message(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
     last_seq = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=32, blank=True)
+    # Why a failed reply failed, in our words (English; the page translates by error_code).
+    error_message = models.CharField(max_length=300, blank=True)
     # Which process runs a streaming reply (its channel name) and when it last said so: how a
     # reply left behind by a dead process is told from a live one on another process.
     worker = models.CharField(max_length=200, blank=True)

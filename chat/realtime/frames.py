@@ -236,8 +236,13 @@ def started(
     content: str,
     fork: str | None = None,
     notice: str | None = None,
+    budget: Any = None,
 ) -> dict:
-    """The user message is saved and the reply begins; `content`, `fork`, `notice` are extensions."""
+    """The user message is saved and the reply begins; `content`, `fork`, `notice`, `budget` are extensions.
+
+    `budget` (a usage standing: `share`, `resets`) goes with the notice, so that a page can say it in
+    its own language.
+    """
     frame = {
         "type": "started",
         "id": client_id,
@@ -252,6 +257,8 @@ def started(
         frame["fork"] = fork
     if notice:
         frame["notice"] = notice
+    if budget is not None:
+        frame["budget"] = {"share": round(budget.share, 4), "resets": budget.resets.isoformat()}
     return frame
 
 

@@ -115,7 +115,9 @@ class Reply:
             if isinstance(pump_failure, Exception):
                 log.error("reply %s: sending deltas failed: %r", self.message_id, pump_failure)
         if error is not None:
-            fields.update(finish_reason=FinishReason.ERROR, error_code=error.code)
+            fields.update(
+                finish_reason=FinishReason.ERROR, error_code=error.code, error_message=error.message
+            )
         await self._finish(fields, error)
 
     async def _pump(self) -> None:
@@ -157,7 +159,12 @@ class Reply:
             # Whatever the upstream sent that the database refused, the reply still ends, keeping its text.
             log.exception("final save of reply %s failed", self.message_id)
             error = error or upstream.UpstreamError("upstream_error", "The reply could not be saved in full.")
-            fields.update(finish_reason=FinishReason.ERROR, error_code=error.code, usage=None)
+            fields.update(
+                finish_reason=FinishReason.ERROR,
+                error_code=error.code,
+                error_message=error.message,
+                usage=None,
+            )
             saved = await store.save_fallback(self.message_id, fields)
         finally:
             self.runtime.forget(self)

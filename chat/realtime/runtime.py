@@ -181,6 +181,7 @@ class Runtime:
             # The branch on show changed: other tabs of the conversation load it again.
             fork=None if fork is None else ("regenerate" if fork.regenerate is not None else "edit"),
             notice=begun.notice,
+            budget=begun.standing if begun.notice else None,
         )
         await self.publish(reply.conversation_id, frames.encode(started))
 

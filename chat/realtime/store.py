@@ -34,6 +34,7 @@ class Begun:
     upstream_messages: list[dict]
     new_conversation: bool
     notice: str | None = None
+    standing: usage.Standing | None = None  # the budgets' standing behind the notice
 
 
 def _owned_conversation(user, conversation_id: int) -> Conversation:
@@ -65,7 +66,12 @@ def begin(
         raise Refused(Code.MODEL_UNAVAILABLE, f"The model {asked or 'chosen'} is not available to you.")
     key = ApiKey.objects.for_user(user)
     if key is None and not settings.TOKENOFF_DEMO:
-        raise Refused(Code.NO_API_KEY, "No TokenOff API key is set for you or for the team. Ask an admin.")
+        from chat.models import SiteSettings  # only on this rare path: a query a send need not make
+
+        advice = "Ask an admin to set one."
+        if SiteSettings.current().self_service_keys:
+            advice = "Add your own key in Settings, or ask an admin for a team key."
+        raise Refused(Code.NO_API_KEY, f"No TokenOff API key is set for you or for the team. {advice}")
     via_team_key = key is not None and key.is_team
     budget = usage.standing(user, via_team_key)
     if budget.over:
@@ -123,7 +129,7 @@ def begin(
         raise _quota_exceeded(over.whose, over.resets) from None
     if hold is not None:
         chat_model.max_output_tokens = hold.output_tokens  # the request may not write past its reservation
-    return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice)
+    return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice, budget)
 
 
 def _quota_exceeded(whose: str, resets) -> Refused:
@@ -186,7 +192,7 @@ def save_final(begun: Begun, fields: dict) -> bool:
             prompt_tokens=counted.prompt_tokens,
             completion_tokens=counted.completion_tokens,
             cost=cost,
-            **{**fields, "usage": counted.as_json()},
+            **{**fields, **_error_message(fields), "usage": counted.as_json()},
         )
         if not updated:
             return False
@@ -196,6 +202,14 @@ def save_final(begun: Begun, fields: dict) -> bool:
         )
     fields["usage"] = counted.as_json()
     return True
+
+
+def _error_message(fields: dict) -> dict:
+    """A failed reply's reason as the column takes it (ours, short; cut to fit all the same)."""
+    if "error_message" not in fields:
+        return {}
+    limit = Message._meta.get_field("error_message").max_length
+    return {"error_message": (fields["error_message"] or "").replace("\x00", "")[:limit]}
 
 
 @database_sync_to_async
@@ -208,6 +222,7 @@ def save_fallback(message_id: int, fields: dict) -> bool:
         "finish_reason": FinishReason.ERROR,
     }
     ended["error_code"] = fields.get("error_code", "upstream_error")
+    ended.update(_error_message(fields))
     streaming = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING)
     try:
         return bool(streaming.update(**ended, content=fields["content"].replace("\x00", "")))

@@ -1,6 +1,6 @@
 // The composer: the message box (Enter sends, Shift+Enter adds a line), the model picker, the Send
-// and Stop buttons, the length count and the connection status; starting a reply (send, edit,
-// regenerate) and stopping one.
+// and Stop buttons, the length count, the connection status and the warnings (budget, sending too
+// fast); starting a reply (send, edit, regenerate) and stopping one.
 import * as socket from "./socket.js";
 import { MAX_CONTENT, app, busy, hideError, showError, state } from "./store.js";
 import { followBottom, renderAllActions } from "./transcript.js";
@@ -70,6 +70,78 @@ export function updateControls() {
     lastBusy = isBusy;
     renderAllActions();
   }
+}
+
+// ---- the composer's warnings: a budget nearly or wholly used, sending too fast -----------------
+
+const budgetNotice = document.getElementById("budget-notice");
+const rateNotice = document.getElementById("rate-notice");
+let rateTimer = null;
+
+/** Plural-aware, with the JS catalogue's ngettext when it is there. */
+function ngettext(singular, plural, n) {
+  return window.ngettext ? window.ngettext(singular, plural, n) : (n === 1 ? singular : plural);
+}
+
+function setNotice(element, text) {
+  if (!element) return;
+  element.querySelector(".composer-notice-text").textContent = text || "";
+  element.hidden = !text;
+}
+
+/** A day ("2025-07-01") in the page's language; "" for anything else. */
+function longDate(iso) {
+  const [year, month, day] = String(iso || "").split("-").map(Number);
+  if (!year || !month || !day) return "";
+  const lang = document.documentElement.lang || undefined;
+  return new Intl.DateTimeFormat(lang, { dateStyle: "long", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, day)));
+}
+
+/**
+ * The budget warning a `started` carries (`notice`, English, with `budget`: its share and the day it
+ * resets), said again in the page's language; none hides it.
+ */
+export function showBudgetNotice(notice, budget) {
+  if (!notice) { setNotice(budgetNotice, ""); return; }
+  // The frame's `budget` says it in numbers (share 0-1, resets YYYY-MM-DD); without it, the English words.
+  const share = budget && typeof budget.share === "number" ? budget.share : null;
+  const resets = longDate(budget && budget.resets ? budget.resets : budgetNotice && budgetNotice.dataset.resets);
+  if (share === null || !resets) { setNotice(budgetNotice, notice); return; }
+  const percent = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent" });
+  const text = format(_("%(share)s of the monthly budget is used. It resets on %(date)s."), {
+    share: percent.format(Math.floor(share * 100) / 100), date: resets,
+  });
+  setNotice(budgetNotice, text);
+}
+
+/** A send refused because a monthly budget is used up (`resets`: the day it starts again). */
+export function showQuotaExceeded(resets) {
+  const day = longDate(resets);
+  setNotice(budgetNotice, day
+    ? format(_("The monthly budget is used up. It resets on %s."), [day])
+    : _("The monthly budget is used up."));
+}
+
+/** A send refused for sending too fast: a countdown to when the next one is accepted, then gone. */
+export function showRateLimit(seconds) {
+  const until = Date.now() + seconds * 1000;
+  clearInterval(rateTimer);
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(rateTimer);
+      rateTimer = null;
+      setNotice(rateNotice, "");
+      return;
+    }
+    setNotice(rateNotice, format(ngettext(
+      "You are sending messages too fast. You can send again in %s second.",
+      "You are sending messages too fast. You can send again in %s seconds.",
+      left,
+    ), [formatNumber(left)]));
+  };
+  tick();
+  rateTimer = setInterval(tick, 1000);
 }
 
 // ---- starting and stopping a reply --------------------------------------------------------

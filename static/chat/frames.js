@@ -4,12 +4,12 @@
 import * as composer from "./composer.js";
 import * as Sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
-import { announce, app, messages, showError, state, urls } from "./store.js";
+import { announce, app, messages, reasonFor, showError, state, urls } from "./store.js";
 import {
   appendMessage, followBottom, removeFrom, renderActions, renderAllActions, renderNow, replaceAll,
   scheduleRender, scrollToBottom,
 } from "./transcript.js";
-import { _, codePoints, displayTitle, format, getJSON, urlFor } from "./util.js";
+import { _, codePoints, displayTitle, getJSON, urlFor } from "./util.js";
 
 const chatTitle = document.getElementById("chat-title");
 const exportLinks = document.getElementById("export-links");
@@ -35,6 +35,7 @@ function isOpen(frame) {
 }
 
 function onStarted(frame) {
+  composer.showBudgetNotice(frame.notice, frame.budget); // 80 % or more of a monthly budget used, or nothing
   const pending = state.pending;
   const mine = pending !== null && frame.id === pending.id;
   let userText = "";
@@ -103,6 +104,8 @@ function onDone(frame) {
     m.status = "done";
     m.finishReason = frame.finish_reason || "";
     m.usage = frame.usage || null;
+    m.usageEstimated = !!frame.usage_estimated;
+    if (m.finishReason !== "error") { m.errorCode = ""; m.errorMessage = ""; }
     if (frame.model) m.model = frame.model;
     if (frame.served_model) m.servedModel = frame.served_model;
     renderNow(m);
@@ -114,8 +117,10 @@ function onDone(frame) {
   // A reply on a new branch: fetch the versions the fork made. Otherwise compare what arrived with
   // what the server saved (its last seq and length in characters): only a reply that lost a frame
   // on the way, say across a reload or a reconnect, is fetched again and mended.
+  // A failure whose error frame this page missed: the saved reply says why.
+  const reasonMissed = m && m.finishReason === "error" && !m.errorCode;
   if (forked.delete(String(frame.message))) loadThread();
-  else if (!sawEverything(m, frame)) reconcileFromServer();
+  else if (!sawEverything(m, frame) || reasonMissed) reconcileFromServer();
 }
 
 function sawEverything(m, frame) {
@@ -164,28 +169,41 @@ function onConversation(frame) {
   upsertSidebar(frame.conversation, frame.title, false);
 }
 
+// What refuses a frame of this page's (a stop, an attach) while a reply runs; any other error about
+// the open conversation then is that reply failing, and its `done` ("error") follows.
+const REFUSALS = new Set(["bad_request", "too_large", "not_found", "busy", "rate_limited"]);
+
 function onError(frame) {
-  const text = frame.message || errorFallback(frame.code);
+  const text = reasonFor(frame.code, frame.message);
   if (state.pending !== null && frame.id === state.pending.id) {
     state.pending = null; // the composer keeps the text
     composer.updateControls();
     composer.focus();
-    showError(text);
+    warnOrShow(frame, text);
     return;
   }
   if (frame.conversation != null && state.conversationId !== null && frame.conversation !== state.conversationId) {
     return; // about another conversation: not this transcript's business
   }
-  showError(text);
+  const failing = state.streamingId !== null ? messages.get(state.streamingId) : null;
+  if (failing && frame.conversation === state.conversationId && !REFUSALS.has(frame.code)) {
+    // The reply failed: a card in its place says why (renderError in transcript.js), not a banner.
+    failing.errorCode = frame.code || "upstream_error";
+    failing.errorMessage = frame.message || "";
+    announce(text);
+    return;
+  }
+  warnOrShow(frame, text);
 }
 
-function errorFallback(code) {
-  switch (code) {
-    case "too_large": return _("The message is too long.");
-    case "not_found": return _("That conversation does not exist.");
-    case "busy": return _("A reply is already being written in this conversation.");
-    case "no_api_key": return _("No API key is set for you or your team.");
-    default: return format(_("Something went wrong (%s)."), [code || "error"]);
+/** Sending too fast and a budget used up are told beside the composer; anything else in the banner. */
+function warnOrShow(frame, text) {
+  if (frame.code === "rate_limited" && Number(frame.retry_after) > 0) {
+    composer.showRateLimit(Number(frame.retry_after));
+  } else if (frame.code === "quota_exceeded") {
+    composer.showQuotaExceeded(frame.resets);
+  } else {
+    showError(text);
   }
 }
 
@@ -260,11 +278,15 @@ function reconcileFromServer() {
         m.feedback = d.feedback || null;
         if (m.role !== "assistant") { renderActions(m); continue; }
         const reason = d.finish_reason || "";
-        if (m.status === "done" && m.text === (d.content || "") && m.finishReason === reason) { renderActions(m); continue; }
+        const code = d.error_code || "";
+        if (m.status === "done" && m.text === (d.content || "") && m.finishReason === reason && m.errorCode === code) { renderActions(m); continue; }
         m.text = d.content || "";
         m.status = "done";
         m.finishReason = reason;
+        m.errorCode = code;
+        m.errorMessage = d.error_message || "";
         m.usage = d.usage || null;
+        m.usageEstimated = !!(d.usage && d.usage.estimated);
         if (d.model && !m.model) m.model = d.model;
         scheduleRender(m);
       }

@@ -1,6 +1,6 @@
 // The chat page's state, in one place: the open conversation, its messages, what is in flight;
 // the URLs the server gave; and the page-wide notices (error banner, screen reader announcements).
-import { _ } from "./util.js";
+import { _, format } from "./util.js";
 
 export const app = document.getElementById("chat-app");
 const stateEl = document.getElementById("chat-state");
@@ -53,6 +53,31 @@ export function announce(text) {
   liveRegion.textContent = "";
   // A fresh text node after a tick, so the same words are announced again.
   setTimeout(() => { liveRegion.textContent = text; }, 50);
+}
+
+// Why something failed, in the page's language, by the error's code (docs/protocol.md): the
+// server's `message` is English, so it is only the fallback for a code this table does not know
+// (no_api_key among them: the server's words say where a key can be added on this site).
+const REASONS = {
+  bad_request: () => _("The server did not understand that request."),
+  too_large: () => _("The message is too long."),
+  not_found: () => _("That conversation does not exist."),
+  busy: () => _("A reply is already being written in this conversation."),
+  model_unavailable: () => _("That model is not available to you."),
+  rate_limited: () => _("You are sending messages too fast. Wait a moment, then try again."),
+  quota_exceeded: () => _("The monthly budget is used up."),
+  upstream_auth: () => _("TokenOff refused the API key. Ask an admin to check it."),
+  upstream_rate_limited: () => _("TokenOff is rate limiting this key. Try again in a moment."),
+  upstream_unavailable: () => _("TokenOff is unavailable or did not answer in time. Try again in a moment."),
+  upstream_error: () => _("TokenOff could not write this reply."),
+  internal_error: () => _("Something went wrong on the server. Try again in a moment."),
+};
+
+/** The reason for an error code, translated; the server's own words for a code not known here. */
+export function reasonFor(code, message) {
+  const known = Object.hasOwn(REASONS, code) ? REASONS[code] : null;
+  if (known) return known();
+  return message || format(_("Something went wrong (%s)."), [code || "error"]);
 }
 
 export function showError(text) {

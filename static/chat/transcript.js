@@ -2,7 +2,7 @@
 // templates/chat/message.html, so the markup lives there once), its Markdown, its line of facts
 // and its action buttons; rendering batched per animation frame; sticking to the bottom.
 import { renderMarkdown } from "./render.js";
-import { busy, messages, state } from "./store.js";
+import { busy, messages, reasonFor, state } from "./store.js";
 import { _, format, formatNumber } from "./util.js";
 
 const NEAR_BOTTOM_PX = 48;
@@ -58,6 +58,11 @@ function createMessageElement(role, id) {
   return { wrapper, body, meta: wrapper.querySelector(".message-meta") };
 }
 
+/** Whether the upstream gave no count, so the reply's usage was estimated from its text. */
+function isEstimated(data) {
+  return !!(data.usage_estimated || (data.usage && typeof data.usage === "object" && data.usage.estimated));
+}
+
 function registerMessage(data, elements) {
   const m = {
     id: String(data.id),
@@ -70,6 +75,10 @@ function registerMessage(data, elements) {
     status: data.status || "done",
     finishReason: data.finish_reason || "",
     usage: data.usage || null,
+    usageEstimated: isEstimated(data),
+    errorCode: data.error_code || "",
+    errorMessage: data.error_message || "",
+    card: elements.wrapper.querySelector(".message-error"),
     model: data.model || "",
     servedModel: data.served_model || "",
     versions: (data.versions || []).map(String),
@@ -156,8 +165,12 @@ function renderMeta(m) {
   const model = m.servedModel || m.model;
   if (model) parts.push(model);
   const u = m.usage;
-  if (u && typeof u === "object") {
-    if (u.total_tokens != null) {
+  // A failed call that got nothing back cost nothing: no "0 tokens" beside its card.
+  const costNothing = m.finishReason === "error" && !(u && u.total_tokens);
+  if (u && typeof u === "object" && !costNothing) {
+    if (u.total_tokens != null && m.usageEstimated) {
+      parts.push(format(_("≈ %s tokens (estimated)"), [formatNumber(u.total_tokens)]));
+    } else if (u.total_tokens != null) {
       parts.push(format(_("%s tokens"), [formatNumber(u.total_tokens)]));
     } else if (u.prompt_tokens != null || u.completion_tokens != null) {
       parts.push(format(_("%(in)s in · %(out)s out"), { in: formatNumber(u.prompt_tokens || 0), out: formatNumber(u.completion_tokens || 0) }));
@@ -256,7 +269,38 @@ function thumbIcon() {
   return svg;
 }
 
+/** A reply that ended in an error: it failed, the upstream's words never reach the page. */
+function isFailed(m) {
+  return m.role === "assistant" && m.status !== "streaming" && m.finishReason === "error";
+}
+
+/** The card in a failed reply's place (under its text, when some came): why, and Retry. */
+function renderError(m) {
+  if (!m.card) return;
+  const failed = isFailed(m);
+  m.wrapper.classList.toggle("is-failed", failed);
+  m.card.replaceChildren();
+  m.card.hidden = !failed;
+  if (!failed) {
+    m.wrapper.removeAttribute("data-error-code");
+    return;
+  }
+  m.wrapper.setAttribute("data-error-code", m.errorCode);
+  const reason = document.createElement("p");
+  reason.className = "message-error-text";
+  reason.textContent = m.errorCode || m.errorMessage ? reasonFor(m.errorCode, m.errorMessage) : _("The reply failed.");
+  m.card.append(reason);
+  if (isLast(m)) {
+    // A regeneration of this reply: actions.js handles it as the Regenerate button.
+    const retry = actionButton("regenerate", _("Retry this reply"), _("Retry"));
+    retry.classList.add("message-retry");
+    retry.disabled = busy();
+    m.card.append(retry);
+  }
+}
+
 export function renderActions(m) {
+  if (m.role === "assistant") renderError(m);
   if (!m.actions) return;
   m.actions.replaceChildren();
   if (m.status === "streaming") return;
@@ -277,6 +321,9 @@ export function renderActions(m) {
     nav.append(previous, count, next);
     m.actions.append(nav);
   }
+  const failed = isFailed(m);
+  // An empty failed reply has nothing to copy or rate: its card stands in its place.
+  if (failed && m.text === "") return;
   m.actions.append(actionButton("copy", _("Copy message"), _("Copy")));
   if (m.role === "user") {
     const edit = actionButton("edit", _("Edit message"), _("Edit"));
@@ -284,7 +331,7 @@ export function renderActions(m) {
     m.actions.append(edit);
     return;
   }
-  if (isLast(m)) {
+  if (isLast(m) && !failed) { // a failed one has Retry in its card
     const again = actionButton("regenerate", _("Regenerate reply"), _("Regenerate"));
     again.disabled = isBusy;
     m.actions.append(again);
