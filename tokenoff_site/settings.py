@@ -335,3 +335,4 @@ TOKENOFF_FRAMES_PER_SECOND = 10
 TOKENOFF_FRAME_BURST = 30
 # A reply's output held of a budget (and its limit) when its model sets no maximum of its own.
 TOKENOFF_RESERVE_OUTPUT_TOKENS = 16_384
+TOKENOFF_CURRENCY = "USD"  # of the prices and budgets: shown "$1.23" for USD, else "1.23 EUR"
