@@ -3,6 +3,8 @@
 import os
 import secrets
 
+# Hermetic: never a developer's .env (the one `manage.py quickstart` writes; tokenoff_site/settings.py).
+os.environ["TOKENOFF_DOTENV"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 # A fixed, test-only Fernet key (not used anywhere else).
 os.environ.setdefault("TOKENOFF_ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=")

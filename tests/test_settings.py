@@ -24,7 +24,8 @@ PRODUCTION = {
 
 
 def settings_with(module: str = "tokenoff_site.settings", **env: str) -> dict:
-    environment = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": module, **env}
+    # TOKENOFF_DOTENV=0: never the checkout's .env (the one quickstart writes).
+    environment = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": module, "TOKENOFF_DOTENV": "0", **env}
     result = subprocess.run([sys.executable, "-c", SHOW], env=environment, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -81,6 +82,7 @@ def test_redis_reads_wait_longer_than_the_channel_layers_blocking_pop():
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "tokenoff_site.settings",
+        "TOKENOFF_DOTENV": "0",
         "DJANGO_DEBUG": "1",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
     }

@@ -8,6 +8,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# The .env that `manage.py quickstart` writes beside manage.py (its keys and DJANGO_DEBUG), so that
+# every command sees one configuration. The real environment wins over it. TOKENOFF_DOTENV=0 reads
+# none (the tests: tests/settings.py); another value is the path of the file to read instead.
+DOTENV_PATH = None
+if os.environ.get("TOKENOFF_DOTENV", "").strip() != "0":
+    from dotenv import load_dotenv
+
+    DOTENV_PATH = Path(os.environ.get("TOKENOFF_DOTENV", "").strip() or BASE_DIR / ".env")
+    load_dotenv(DOTENV_PATH, override=False)
+
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()

@@ -45,13 +45,17 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
+_ECHO_INTRO = """Hello! Thanks for your message. This is the **offline demo**: no key, no network. It \
+answers with what you wrote, rendered, so try Markdown, code blocks and tables. You wrote:"""
+
+
 def canned_reply(user_text: str) -> str:
-    """The friendly Markdown reply for a user message (directives already removed)."""
+    """The friendly Markdown reply for a user message (directives already removed): a short introduction,
+    then the message itself, unquoted, so that its Markdown, code and tables come back rendered."""
     user_text = user_text.strip()
     if not user_text:
         return "Hello! Thanks for your message.\n\n" + _REPLY_BODY
-    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in user_text.splitlines())
-    return f"Hello! Thanks for your message. You wrote:\n\n{quoted}\n\n{_REPLY_BODY}"
+    return f"{_ECHO_INTRO}\n\n---\n\n{user_text}"
 
 
 def asks_for_a_title(messages: list) -> bool:

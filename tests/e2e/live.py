@@ -53,6 +53,7 @@ class LiveSite:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKENOFF_", "PYTEST"))},
             "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "TOKENOFF_DOTENV": "0",  # never a developer's .env (tests/settings.py sets it too)
             "DATABASE_URL": fresh_database_url(tmp, database_url),
             "TOKENOFF_BASE_URL": upstream_url,
             # Plain http on purpose (tests/settings.py), and the run's own Redis prefix, shared by all

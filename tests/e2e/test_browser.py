@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import USERS
+from tests.e2e.content import HELLO
 from tests.e2e.waits import loads_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -75,7 +76,7 @@ def last_reply(page):
 
 def test_log_in_send_see_the_reply_rendered_reload_and_find_it(page, live):
     page.select_option("select[name=model]", "gpt-4o")
-    send_and_wait(page, "Hello")
+    send_and_wait(page, HELLO)
     reply = last_reply(page)
     reply.locator("pre code.hljs").wait_for(timeout=10_000)  # Markdown rendered, code highlighted
     assert "Hello" in page.locator("[data-role=user]").last.inner_text()

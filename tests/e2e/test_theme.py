@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import USERS
+from tests.e2e.content import HELLO
 from tests.e2e.test_browser import ARTIFACTS, send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -55,7 +56,7 @@ def choose(page, theme: str) -> None:
 
 
 def test_the_chat_follows_the_system_until_a_theme_is_chosen_and_keeps_the_choice(page):
-    send_and_wait(page, "Hello")  # a reply with highlighted code
+    send_and_wait(page, HELLO)  # echoed back with highlighted code
     page.locator("pre code.hljs").first.wait_for()
     assert background(page) == DARK_BG and code_colour(page) == DARK_CODE
     assert page.evaluate("document.documentElement.dataset.theme") is None
@@ -107,7 +108,7 @@ def test_every_page_fits_the_screen_in_both_themes(browser, live, fake_server, s
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page(browser, PHONE if size == "phone" else DESKTOP)
     log_in(page, live)
-    send_and_wait(page, "Hello")
+    send_and_wait(page, HELLO)
     chat_url = page.url
     for theme in ("light", "dark"):
         page.emulate_media(color_scheme=theme)
