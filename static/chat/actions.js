@@ -74,13 +74,25 @@ function startEdit(m) {
   if (m.wrapper.querySelector(".edit-form")) return;
   const field = document.createElement("textarea");
   field.value = m.text;
-  field.rows = Math.min(10, m.text.split("\n").length + 1);
+  field.rows = 1; // grow() sizes it to its text
   field.setAttribute("aria-label", _("Edit your message"));
   const { form, cancel } = inlineForm("edit-form", field, _("Save and send"), _("Cancel"));
+  // As wide as the bubble may be (chat.css, "the wide editor"), and never narrower than it was.
+  form.style.minWidth = Math.ceil(m.body.getBoundingClientRect().width) + "px";
   m.body.hidden = true;
-  m.wrapper.append(form);
+  m.body.after(form); // in the body's place, above the buttons
+  // The field grows with its text up to its CSS max-height, then scrolls inside.
+  const grow = () => {
+    field.style.overflowY = "hidden";
+    field.style.height = "auto";
+    field.style.height = field.scrollHeight + field.offsetHeight - field.clientHeight + "px";
+    field.style.overflowY = field.scrollHeight > field.clientHeight + 1 ? "auto" : "hidden";
+  };
+  grow();
+  field.addEventListener("input", grow);
+  window.addEventListener("resize", grow);
   field.focus();
-  const close = () => { form.remove(); m.body.hidden = false; };
+  const close = () => { window.removeEventListener("resize", grow); form.remove(); m.body.hidden = false; };
   cancel.addEventListener("click", close);
   field.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(); }

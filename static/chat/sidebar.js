@@ -35,7 +35,7 @@ let after = initial.sidebar_after || null; // the cursor of the next page, null 
 let loading = false;
 let archivedLoaded = false;
 let openMenu = null;
-let pendingDelete = null; // {id, item, parent, next, timer}
+let pendingDelete = null; // {id, title, item, parent, next, timer, reopen}
 
 const currentId = () => app.getAttribute("data-conversation") || "";
 // keepalive: a delete sent as the page closes still arrives.
@@ -141,12 +141,9 @@ function place(row, toTop) {
 }
 
 function rowOf(item) {
-  return {
-    id: item.getAttribute("data-conversation"),
-    title: item.querySelector(".conversation-title").textContent,
-    pinned: item.hasAttribute("data-pinned"),
-    archived: item.hasAttribute("data-archived"),
-  };
+  const title = item.querySelector(".conversation-title").textContent;
+  const flag = (name) => item.hasAttribute(name);
+  return { id: item.getAttribute("data-conversation"), title, pinned: flag("data-pinned"), archived: flag("data-archived") };
 }
 
 // ---- pages ---------------------------------------------------------------------------------
@@ -215,10 +212,9 @@ function runSearch() {
         const item = document.createElement("li");
         const link = document.createElement("a");
         link.href = urlFor(urls.conversation, row.id);
-        const title = document.createElement("span");
+        const title = link.appendChild(document.createElement("span"));
         title.className = "conversation-title";
         title.textContent = displayTitle(row.title);
-        link.append(title);
         if (row.snippet && row.snippet.length) {
           const snippet = document.createElement("span");
           snippet.className = "conversation-snippet";
@@ -324,47 +320,69 @@ function setFlag(item, field, value) {
 }
 
 // ---- delete with undo ----------------------------------------------------------------------
+// The open conversation is left at once for a new chat, loaded as Ctrl+K loads it; that page takes
+// the delete and its undo over (sessionStorage). A delete the server refuses comes back, and says so.
 
-function showToast(text, undoable) {
+const HANDOFF_KEY = "tokenoff:pending-delete";
+
+function showToast(text, undoable, ms) {
   toastText.textContent = text;
   toast.querySelector('[data-action="undo"]').hidden = !undoable;
   toast.hidden = false;
   clearTimeout(showToast.timer);
-  showToast.timer = setTimeout(() => { toast.hidden = true; }, undoable ? DELETE_DELAY_MS : 3000);
+  showToast.timer = setTimeout(() => { toast.hidden = true; }, ms || (undoable ? DELETE_DELAY_MS : 5000));
 }
 
+const putBack = ({ item, parent, next }) => { parent.insertBefore(item, next && next.parentElement === parent ? next : null); refreshEmpty(); };
+
+/** The delete waiting for its undo window to end, now out of it; null when none. */
+const takePending = () => { const pending = pendingDelete; pendingDelete = null; if (pending) clearTimeout(pending.timer); return pending; };
+
 function commitDelete() {
-  if (!pendingDelete) return;
-  const { id, timer } = pendingDelete;
-  clearTimeout(timer);
-  pendingDelete = null;
-  send(urlFor(urls.remove, id)).catch((error) => showToast(error.message, false));
+  const pending = takePending();
+  if (!pending) return;
+  send(urlFor(urls.remove, pending.id)).catch((error) => {
+    if (!itemFor(pending.id)) putBack(pending);
+    showToast(format(_("“%s” was not deleted: %s"), [pending.title, error.message]), false);
+  });
+}
+
+function holdDelete(row, item, parent, ms, reopen) {
+  const next = item.nextElementSibling;
+  pendingDelete = { id: row.id, title: row.title, item, parent, next, reopen, timer: setTimeout(commitDelete, ms) };
+  item.remove();
+  refreshEmpty();
+  showToast(format(_("“%s” will be deleted."), [row.title]), true, ms);
 }
 
 function askDelete(item) {
   const row = rowOf(item);
-  if (!window.confirm(format(_("Delete “%s”? You can undo for a few seconds."), [row.title]))) return;
   commitDelete(); // one undo at a time: an earlier delete goes through now
-  pendingDelete = {
-    id: row.id, item, parent: item.parentElement, next: item.nextElementSibling,
-    timer: setTimeout(commitDelete, DELETE_DELAY_MS),
-  };
+  if (String(row.id) !== currentId()) return holdDelete(row, item, item.parentElement, DELETE_DELAY_MS, false);
+  const handOff = JSON.stringify({ ...row, until: Date.now() + DELETE_DELAY_MS });
+  try { sessionStorage.setItem(HANDOFF_KEY, handOff); } catch { return showToast(_("This browser cannot keep the delete while it opens a new chat."), false); }
   item.remove();
   refreshEmpty();
-  showToast(format(_("Deleted “%s”."), [row.title]), true);
-  if (String(row.id) === currentId()) history.replaceState(null, "", sidebar.querySelector(".new-chat").href);
+  location.assign(sidebar.querySelector(".new-chat").href);
+}
+
+/** The delete of the conversation the last page had open: its undo goes on here, for what is left. */
+function takeOverDelete() {
+  let row;
+  try { row = JSON.parse(sessionStorage.getItem(HANDOFF_KEY) || "null"); sessionStorage.removeItem(HANDOFF_KEY); } catch { return; }
+  if (!row || row.id == null || String(row.id) === currentId()) return; // opened again: kept
+  const ms = Math.min(DELETE_DELAY_MS, Math.max(0, Number(row.until) - Date.now()) || 0);
+  const item = itemFor(row.id) || makeItem(row);
+  holdDelete(row, item, item.parentElement || listFor(row), ms, true);
 }
 
 function undoDelete() {
-  if (!pendingDelete) return;
-  const { item, parent, next, timer, id } = pendingDelete;
-  clearTimeout(timer);
-  pendingDelete = null;
-  parent.insertBefore(item, next && next.parentElement === parent ? next : null);
-  refreshEmpty();
+  const pending = takePending();
+  if (!pending) return;
   toast.hidden = true;
-  if (String(id) === currentId()) history.replaceState(null, "", urlFor(urls.conversation, id));
-  item.querySelector("a").focus();
+  if (pending.reopen) return location.assign(urlFor(urls.conversation, pending.id)); // it was open
+  putBack(pending);
+  pending.item.querySelector("a").focus();
 }
 
 /** A conversation started or was renamed: show it (at the top when it has new activity). */
@@ -391,9 +409,7 @@ export function focusSearch() {
 
 // ---- the drawer (a narrow screen) ------------------------------------------------------------
 
-export function isOpen() {
-  return app.classList.contains("sidebar-open");
-}
+export const isOpen = () => app.classList.contains("sidebar-open");
 
 export function close() {
   app.classList.remove("sidebar-open");
@@ -464,6 +480,7 @@ export function init() {
   toast.querySelector('[data-action="undo"]').addEventListener("click", undoDelete);
   // Leaving the page ends the undo window: the delete is sent (keepalive) rather than lost.
   window.addEventListener("pagehide", commitDelete);
+  takeOverDelete();
 
   sidebar.addEventListener("click", onClick);
   document.addEventListener("click", (event) => {
