@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import USERS
 from tests.e2e.content import HELLO
+from tests.e2e.pages import sign_in
 from tests.e2e.waits import loads_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -34,11 +34,7 @@ def page(browser, live, fake_server):
     page.csp_violations = []
     page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
     page.on("dialog", lambda dialog: dialog.dismiss())
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "last-browser-test.png"))  # to look at when a test fails

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import send, send_and_wait
 
 SHOTS = Path("/tmp/shots")
@@ -20,11 +20,7 @@ def chat(browser, live, fake_server):
     page = context.new_page()
     page.dialogs = []  # a native dialog (confirm) must never appear: the undo toast is the one confirmation
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     # The page's clock: the 6 s undo window (DELETE_DELAY_MS in sidebar.js) is passed by moving it on.
     page.clock.install()
     page.reload()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -24,11 +24,7 @@ def chat(browser, live, fake_server):
     page.csp_violations = []
     page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
     page.on("dialog", lambda dialog: dialog.accept())  # the delete confirmation
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     yield page
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "last-history-test.png"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 
 SHOTS = Path("/tmp/shots")
 
@@ -19,11 +19,7 @@ def test_the_switch_on_the_usage_page_turns_it_chinese(browser, live):
     page = context.new_page()
     violations = []
     page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     page.goto(f"{live.base_url}/usage/")
     expect(page.locator("h1")).to_have_text("Your usage")
     # With JavaScript on, the switch's button is hidden: choosing is enough.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import send, send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -42,11 +42,7 @@ def chat(browser, live, fake_server):
     page.errors = []
     page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     yield page
     context.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import send_and_wait
 
 # What a model could write (echoed back by the fake upstream): look-alikes of the page's own controls.
@@ -38,11 +38,7 @@ def chat(browser, live, fake_server):
         navigator.clipboard.writeText = (text) => { window.copied.push(text); return write(text); };"""
     )
     page.on("dialog", lambda dialog: dialog.dismiss())
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     yield page
     context.close()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.pages import sign_in
 from tests.e2e.review_seed import PLAIN, REVIEWER, STAFF, SUPERUSER
 from tests.e2e.waits import loads_settled
 
@@ -31,11 +32,7 @@ def open_as(browser, site):
         page.on(
             "console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text)
         )
-        page.goto(f"{site.base_url}/accounts/login/")
-        page.fill("input[name=username]", who[0])
-        page.fill("input[name=password]", who[1])
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{site.base_url}/")
+        sign_in(page, site.base_url, *who)
         return page
 
     yield log_in

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import USERS
 from tests.e2e.content import HELLO
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import ARTIFACTS, send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -26,11 +26,7 @@ def new_page(browser, viewport=DESKTOP):
 
 
 def log_in(page, live) -> None:
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import CANARY_KEY
-from tests.e2e.conftest import USERS
+from tests.e2e.pages import sign_in
 from tests.e2e.test_browser import send, send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -29,11 +29,7 @@ def open_chat(browser, live, locale: str = "en-US", before_login=None):
     page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
     if before_login is not None:
         before_login(page)
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", USERS["alice"])
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_url(f"{live.base_url}/")
+    sign_in(page, live.base_url)
     return context, page
 
 
