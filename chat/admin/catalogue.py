@@ -8,10 +8,12 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from chat.models import ChatModel
+from chat.models.catalogue import LONG_CONTEXT_TOKENS
 
 
 @admin.register(ChatModel)
@@ -19,6 +21,8 @@ class ChatModelAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "label",
+        "family",
+        "vision",
         "enabled",
         "default_mark",
         "profile",
@@ -28,14 +32,28 @@ class ChatModelAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["name"]
     list_editable = ["label", "enabled", "sort_order"]
-    list_filter = ["enabled", "is_reasoning", "missing_upstream", "groups"]
-    search_fields = ["name", "label", "description"]
+    list_filter = ["enabled", "family", "is_reasoning", "vision", "missing_upstream", "groups"]
+    search_fields = ["name", "label", "family", "description"]
     filter_horizontal = ["groups"]
     actions = ["enable_models", "disable_models", "make_default"]
     change_list_template = "admin/chat/chatmodel/change_list.html"
     readonly_fields = ["missing_upstream"]
     fieldsets = [
-        (None, {"fields": ["name", "label", "description", "enabled", "is_default", "sort_order"]}),
+        (None, {"fields": ["name", "label", "enabled", "is_default", "sort_order"]}),
+        (
+            _("In the picker"),
+            {
+                "description": format_lazy(
+                    _(
+                        "The chat's model picker groups models by family and shows each one's "
+                        "description, its capabilities (reasoning, vision, a long context: {tokens} "
+                        "tokens or more) and its price relative to the other models."
+                    ),
+                    tokens=f"{LONG_CONTEXT_TOKENS:,}",
+                ),
+                "fields": ["family", "description", "vision", "context_window"],
+            },
+        ),
         (
             _("Parameters"),
             {

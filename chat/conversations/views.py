@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from chat.conversations import api, exports
+from chat.conversations import api, exports, picker
 from chat.models import ChatModel, Conversation, Message, Preferences
 from chat.models.budgets import month_start, next_month
 
@@ -22,6 +22,8 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         models, conversation.model if conversation else preferences.default_model_name
     )
     selected = chosen.name if chosen else ""
+    # The picker: the team's default, the member's recent models, then the families (picker.py).
+    picker_groups = picker.groups(models, picker.recent_model_names(request.user))
     system_prompt = conversation.system_prompt if conversation else preferences.system_prompt
     messages = api.thread_state(conversation, request.user) if conversation else []
     recent, after = api.page(request.user)
@@ -37,10 +39,13 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     }
     context = {
         "pinned_conversations": api.pinned(request.user),
+        "has_archived": api.has_archived(request.user),  # the sidebar's "Archived" only then
         "conversations": recent,
         "conversation": conversation,
         "models": models,
         "selected_model": selected,
+        "picker_groups": picker_groups,
+        "picker_data": picker.picker_data(picker_groups, models),
         "system_prompt": system_prompt,
         "chat_messages": messages,
         "initial_state": state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
 from chat.models.site import Preferences
 
@@ -19,6 +21,14 @@ from chat.models.site import Preferences
 REASONING_NAME = re.compile(r"^(o\d|gpt-5)")
 # "minimal" effort exists for the first GPT-5 models only; GPT-5.1 and later refuse it.
 MINIMAL_EFFORT = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?$")
+
+
+# A context window of at least this many tokens counts as "long context" in the picker.
+LONG_CONTEXT_TOKENS = 200_000
+# Relative price: a model's blended price (3 parts input to 1 part output, the usual mix of a chat)
+# against the median of the priced models offered. At most half of it is "$", up to twice it "$$",
+# more "$$$". Relative, so it holds in any currency; no tier without prices.
+PRICE_TIER_BOUNDS = (0.5, 2.0)
 
 
 def looks_like_reasoning(name: str) -> bool:
@@ -50,66 +60,97 @@ class ChatModelQuerySet(models.QuerySet):
 class ChatModel(models.Model):
     """One model of the catalogue the picker offers."""
 
-    name = models.CharField(max_length=100, unique=True, help_text="The id the upstream knows, e.g. gpt-4.1")
-    label = models.CharField(max_length=100, help_text="What the picker shows.")
-    description = models.CharField(max_length=300, blank=True)
-    enabled = models.BooleanField(default=True, help_text="Only enabled models appear in the picker.")
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, help_text=_("The id the upstream knows, e.g. gpt-4.1")
+    )
+    label = models.CharField(_("label"), max_length=100, help_text=_("What the picker shows."))
+    description = models.CharField(
+        _("description"), max_length=300, blank=True, help_text=_("One line under the label in the picker.")
+    )
+    family = models.CharField(
+        _("family"),
+        max_length=40,
+        blank=True,
+        help_text=_("The picker groups models by it, e.g. GPT-5, GPT-4.1, o-series."),
+    )
+    vision = models.BooleanField(_("vision"), default=False, help_text=_("Takes images as input."))
+    context_window = models.PositiveIntegerField(
+        _("context window"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Tokens the model reads and writes in one request. Empty: unknown."),
+    )
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Only enabled models appear in the picker.")
+    )
     is_default = models.BooleanField(
-        "default", default=False, help_text="New chats start with it unless a member chose another default."
+        _("default"),
+        default=False,
+        help_text=_("New chats start with it unless a member chose another default."),
     )
     is_reasoning = models.BooleanField(
-        "reasoning model",
+        _("reasoning model"),
         default=False,
-        help_text="Reasoning models take max_completion_tokens and reasoning_effort, never temperature.",
+        help_text=_("Reasoning models take max_completion_tokens and reasoning_effort, never temperature."),
     )
-    sort_order = models.PositiveIntegerField(default=0, help_text="Lower comes first in the picker.")
+    sort_order = models.PositiveIntegerField(
+        _("sort order"), default=0, help_text=_("Lower comes first in the picker.")
+    )
     # The parameter profile: chat models take temperature and max_tokens; reasoning models take
     # reasoning_effort and max_completion_tokens. Empty means the upstream's default.
     temperature = models.FloatField(
+        _("temperature"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(2)],
-        help_text="Chat models only, 0 to 2. Empty: the upstream's default.",
+        help_text=_("Chat models only, 0 to 2. Empty: the upstream's default."),
     )
     max_output_tokens = models.PositiveIntegerField(
-        "maximum output tokens",
+        _("maximum output tokens"),
         null=True,
         blank=True,
-        help_text="Sent as max_tokens to chat models, as max_completion_tokens to reasoning models "
-        "(where it includes the reasoning). Empty: no limit of ours.",
+        help_text=_(
+            "Sent as max_tokens to chat models, as max_completion_tokens to reasoning models "
+            "(where it includes the reasoning). Empty: no limit of ours."
+        ),
     )
     # Prices per million tokens (any currency, the same for all models); empty: replies have no cost.
     input_price = models.DecimalField(
-        "input price / 1M tokens", max_digits=10, decimal_places=4, null=True, blank=True
+        _("input price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     output_price = models.DecimalField(
-        "output price / 1M tokens", max_digits=10, decimal_places=4, null=True, blank=True
+        _("output price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     reasoning_effort = models.CharField(
+        _("reasoning effort"),
         max_length=10,
         blank=True,
         choices=[("minimal", "minimal"), ("low", "low"), ("medium", "medium"), ("high", "high")],
-        help_text="Reasoning models only; minimal only for gpt-5, gpt-5-mini and gpt-5-nano. "
-        "Empty: the upstream's default.",
+        help_text=_(
+            "Reasoning models only; minimal only for gpt-5, gpt-5-mini and gpt-5-nano. "
+            "Empty: the upstream's default."
+        ),
     )
     groups = models.ManyToManyField(
         Group,
         blank=True,
         related_name="chat_models",
-        verbose_name="only for groups",
-        help_text="Only members of these groups may use the model. Empty: everyone.",
+        verbose_name=_("only for groups"),
+        help_text=_("Only members of these groups may use the model. Empty: everyone."),
     )
     missing_upstream = models.BooleanField(
-        "not listed upstream",
+        _("not listed upstream"),
         default=False,
-        help_text="The upstream's /models did not list it at the last sync: requests for it may fail.",
+        help_text=_("The upstream's /models did not list it at the last sync: requests for it may fail."),
     )
 
     objects = ChatModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]
-        verbose_name = "model"
+        verbose_name = _("model")
+        verbose_name_plural = _("models")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=Q(is_default=True), name="one_default_model"
@@ -138,6 +179,17 @@ class ChatModel(models.Model):
             errors["enabled"] = "The default model must be enabled."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def long_context(self) -> bool:
+        return (self.context_window or 0) >= LONG_CONTEXT_TOKENS
+
+    @property
+    def blended_price(self) -> float | None:
+        """Per million tokens, 3 parts input to 1 part output; None without both prices."""
+        if self.input_price is None or self.output_price is None:
+            return None
+        return float(3 * self.input_price + self.output_price) / 4
 
     def request_parameters(self) -> dict:
         """The sampling parameters this model takes, so that no request is refused for one it lacks."""
@@ -201,6 +253,21 @@ class ChatModel(models.Model):
         return CatalogueSync(added=added, missing=missing)
 
 
+def price_tiers(models: list[ChatModel]) -> dict[str, int]:
+    """Each priced model's relative price, 1 to 3 (see PRICE_TIER_BOUNDS); unpriced models have none."""
+    priced = {m.name: m.blended_price for m in models if m.blended_price is not None}
+    if not priced:
+        return {}
+    middle = statistics.median(priced.values())
+    low, high = PRICE_TIER_BOUNDS
+    if middle <= 0:  # mostly free: only what costs something stands out
+        return {name: 1 if price <= 0 else 3 for name, price in priced.items()}
+    return {
+        name: 1 if price <= middle * low else 2 if price <= middle * high else 3
+        for name, price in priced.items()
+    }
+
+
 @dataclass
 class CatalogueSync:
     added: list[str]
@@ -211,17 +278,19 @@ class ModelLimit(models.Model):
     """A group whose members may use only the models listed (unless another group of theirs has no limit)."""
 
     group = models.OneToOneField(
-        Group, primary_key=True, on_delete=models.CASCADE, related_name="model_limit"
+        Group, primary_key=True, on_delete=models.CASCADE, related_name="model_limit", verbose_name=_("group")
     )
     allowed_models = models.ManyToManyField(
         ChatModel,
         blank=True,
         related_name="limited_groups",
-        help_text="The only models members of this group may use. None ticked: no model at all.",
+        verbose_name=_("allowed models"),
+        help_text=_("The only models members of this group may use. None ticked: no model at all."),
     )
 
     class Meta:
-        verbose_name = "model limit"
+        verbose_name = _("model limit")
+        verbose_name_plural = _("model limits")
 
     def __str__(self) -> str:
         return f"Models for {self.group}"

@@ -1,6 +1,7 @@
 // The composer: the message box (Enter sends, Shift+Enter adds a line), the model picker, the Send
 // and Stop buttons, the length count, the connection status and the warnings (budget, sending too
 // fast); starting a reply (send, edit, regenerate) and stopping one.
+import * as picker from "./picker.js";
 import * as socket from "./socket.js";
 import { MAX_CONTENT, app, busy, hideError, showError, state } from "./store.js";
 import { followBottom, renderAllActions } from "./transcript.js";
@@ -185,6 +186,7 @@ export function stop() {
 
 /** Binds the composer's own events. */
 export function init() {
+  picker.init();
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
     if (event.isComposing || event.keyCode === 229) return; // IME is composing

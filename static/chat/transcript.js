@@ -1,6 +1,7 @@
 // The transcript: each message's element (cloned from the <template>s Django renders from
 // templates/chat/message.html, so the markup lives there once), its Markdown, its line of facts
 // and its action buttons; rendering batched per animation frame; sticking to the bottom.
+import { modelLabel } from "./picker.js";
 import { renderMarkdown } from "./render.js";
 import { busy, messages, reasonFor, state } from "./store.js";
 import { _, format, formatNumber } from "./util.js";
@@ -162,8 +163,18 @@ function renderMeta(m) {
     return;
   }
   const parts = [];
-  const model = m.servedModel || m.model;
-  if (model) parts.push(model);
+  // The catalogue's label for the model asked for; the name the upstream served in a tooltip.
+  const asked = m.model || m.servedModel;
+  if (asked) {
+    const model = document.createElement("span");
+    model.className = "meta-item meta-model";
+    model.textContent = modelLabel(asked);
+    if (m.servedModel && m.servedModel !== model.textContent) {
+      model.title = format(_("Served by %s"), [m.servedModel]);
+      model.dataset.served = m.servedModel;
+    }
+    m.meta.append(model);
+  }
   const u = m.usage;
   // A failed call that got nothing back cost nothing: no "0 tokens" beside its card.
   const costNothing = m.finishReason === "error" && !(u && u.total_tokens);

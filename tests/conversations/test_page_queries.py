@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 # Session, user, the user's groups and preferences, the models they may use, the sidebar's pinned
 # and recent conversations, the review notice, and the user's permissions for the top bar's links
 # (two queries, cached for the request), the member's own key's last check (base.html's notice of a
-# refused key); a conversation adds itself, its messages and the user's feedback on them.
-CHAT_PAGE_QUERIES = 11
-CONVERSATION_PAGE_QUERIES = 14
+# refused key), the member's recent models (the picker) and whether any conversation is archived (the
+# sidebar's Archived heading); a conversation adds itself, its messages and the user's feedback on them.
+CHAT_PAGE_QUERIES = 13
+CONVERSATION_PAGE_QUERIES = 16
 
 
 def conversations_of(user, count: int, messages_each: int) -> list[Conversation]:
