@@ -51,6 +51,11 @@ def pinned(user) -> list[Conversation]:
     return list(rows[:PAGE_SIZE])
 
 
+def has_archived(user) -> bool:
+    """Whether the sidebar offers the archive: one indexed EXISTS."""
+    return Conversation.objects.owned_by(user).filter(archived=True).exists()
+
+
 def page(
     user, *, archived: bool = False, after: Cursor | None = None
 ) -> tuple[list[Conversation], str | None]:

@@ -1,6 +1,8 @@
 // The sidebar: conversations 50 at a time (more on scroll), search, and rename / pin / archive /
 // delete with an undo; on a narrow screen, the drawer it lives in. frames.js tells it about new
 // and renamed conversations (upsert, markCurrent); a rename here is told back as "tokenoff:renamed".
+import { bindKeys, focusTabStop } from "./sidebar-keys.js";
+import { bindMenuDismiss, closeMenu, menuButtonOpen, showMenu } from "./sidebar-menu.js";
 import { app, initial, urls as chatUrls } from "./store.js";
 import { _, displayTitle, format, post, urlFor } from "./util.js";
 
@@ -12,6 +14,7 @@ const recentList = document.getElementById("conversation-list");
 const pinnedList = document.getElementById("pinned-list");
 const pinnedHeading = document.getElementById("pinned-heading");
 const archivedList = document.getElementById("archived-list");
+const archivedHeading = document.getElementById("archived-heading");
 const archivedToggle = sidebar && sidebar.querySelector('[data-action="toggle-archived"]');
 const emptyNote = sidebar && sidebar.querySelector("#sidebar-lists > .conversation-empty");
 const moreSentinel = document.getElementById("list-more");
@@ -20,6 +23,7 @@ const searchResults = document.getElementById("search-results");
 const searchList = document.getElementById("search-list");
 const searchEmpty = document.getElementById("search-empty");
 const lists = document.getElementById("sidebar-lists");
+const listRegion = document.getElementById("conversation-nav"); // scrolls under the fixed head
 const toast = document.getElementById("toast");
 const toastText = document.getElementById("toast-text");
 const toggleButton = document.querySelector('[data-action="toggle-sidebar"]');
@@ -33,8 +37,10 @@ const urls = sidebar ? {
 
 let after = initial.sidebar_after || null; // the cursor of the next page, null when none
 let loading = false;
-let archivedLoaded = false;
-let openMenu = null;
+let archivedLoaded = false; // asked for: archived items go in the list from then on
+let archivedKnown = false; // its answer came: the list holds every archived one, or archivedMore
+let archivedMore = false;
+let hasArchived = !!archivedHeading && !archivedHeading.hidden; // the server's word, then ours
 let pendingDelete = null; // {id, title, item, parent, next, timer, reopen}
 
 const currentId = () => app.getAttribute("data-conversation") || "";
@@ -60,6 +66,7 @@ function makeItem(row) {
   menuButton.type = "button";
   menuButton.className = "item-menu-button";
   menuButton.setAttribute("data-action", "item-menu");
+  menuButton.tabIndex = -1; // the link is the item's one tab stop; Shift+F10 opens this menu
   menuButton.setAttribute("aria-haspopup", "menu");
   menuButton.setAttribute("aria-expanded", "false");
   menuButton.textContent = "⋯";
@@ -86,7 +93,19 @@ function refreshEmpty() {
   const count = (list) => list.querySelectorAll("li[data-conversation]").length;
   pinnedHeading.hidden = count(pinnedList) === 0;
   if (emptyNote) emptyNote.hidden = count(recentList) + count(pinnedList) > 0;
+  refreshArchived();
   regroup();
+}
+
+/** "Archived" is offered only while the member has an archived conversation. */
+function refreshArchived() {
+  if (!archivedHeading) return;
+  if (archivedKnown) hasArchived = archivedMore || archivedList.querySelector("li[data-conversation]") !== null;
+  archivedHeading.hidden = !hasArchived;
+  if (!hasArchived && !archivedList.hidden) {
+    archivedList.hidden = true;
+    archivedToggle.setAttribute("aria-expanded", "false");
+  }
 }
 
 // ---- groups by day, in the browser's time zone ---------------------------------------------
@@ -107,17 +126,18 @@ function groupLabel(when) {
 
 /** Labels the recent list by last activity: Today, Yesterday, … then by month. */
 function regroup() {
-  for (const label of recentList.querySelectorAll(".list-group-label")) label.remove();
+  for (const label of recentList.querySelectorAll("li.list-group-label")) label.remove();
   let previous = null;
   for (const item of Array.from(recentList.querySelectorAll("li[data-conversation]"))) {
     const when = new Date(item.getAttribute("data-updated") || Date.now());
     const label = isNaN(when) ? previous : groupLabel(when);
     if (label && label !== previous) {
-      const heading = document.createElement("li");
-      heading.className = "list-group-label";
-      heading.setAttribute("role", "presentation");
+      const group = document.createElement("li"); // a list holds list items only: the heading goes in one
+      group.className = "list-group-label";
+      const heading = group.appendChild(document.createElement("h3"));
+      heading.className = "sidebar-heading";
       heading.textContent = label;
-      item.before(heading);
+      item.before(group);
     }
     previous = label;
   }
@@ -179,13 +199,10 @@ function toggleArchived() {
   fetch(urls.list + "?archived=1", { credentials: "same-origin" })
     .then((r) => r.json())
     .then((data) => {
-      for (const row of data.conversations) archivedList.append(makeItem(row));
-      if (!data.conversations.length) {
-        const none = document.createElement("li");
-        none.className = "conversation-empty";
-        none.textContent = _("Nothing archived.");
-        archivedList.append(none);
-      }
+      for (const row of data.conversations) if (!itemFor(row.id)) archivedList.append(makeItem(row));
+      archivedKnown = true;
+      archivedMore = !!data.after; // more than a page: some stay archived whatever happens to these
+      refreshArchived();
     })
     .catch(() => { archivedLoaded = false; });
 }
@@ -210,6 +227,7 @@ function runSearch() {
       searchList.replaceChildren();
       for (const row of data.conversations) {
         const item = document.createElement("li");
+        item.setAttribute("data-conversation", String(row.id));
         const link = document.createElement("a");
         link.href = urlFor(urls.conversation, row.id);
         const title = link.appendChild(document.createElement("span"));
@@ -235,42 +253,7 @@ function runSearch() {
     .catch(() => {});
 }
 
-// ---- the item menu -------------------------------------------------------------------------
-
-function closeMenu() {
-  if (!openMenu) return;
-  openMenu.menu.remove();
-  openMenu.button.setAttribute("aria-expanded", "false");
-  openMenu = null;
-}
-
-function showMenu(button) {
-  closeMenu();
-  const item = button.closest("li");
-  const row = rowOf(item);
-  const menu = document.createElement("div");
-  menu.className = "item-menu";
-  menu.setAttribute("role", "menu");
-  const entries = [
-    ["rename", _("Rename")],
-    ["pin", row.pinned ? _("Unpin") : _("Pin")],
-    ["archive", row.archived ? _("Unarchive") : _("Archive")],
-    ["delete", _("Delete")],
-  ];
-  for (const [action, label] of entries) {
-    const entry = document.createElement("button");
-    entry.type = "button";
-    entry.setAttribute("role", "menuitem");
-    entry.setAttribute("data-item-action", action);
-    entry.textContent = label;
-    if (action === "delete") entry.classList.add("is-danger");
-    menu.append(entry);
-  }
-  item.append(menu);
-  button.setAttribute("aria-expanded", "true");
-  openMenu = { menu, button, item };
-  menu.querySelector("button").focus();
-}
+// ---- the item menu's actions (the menu itself: sidebar-menu.js) ----------------------------
 
 function rename(item) {
   const row = rowOf(item);
@@ -311,6 +294,7 @@ function setFlag(item, field, value) {
   const row = rowOf(item);
   send(urlFor(urls.update, row.id), { [field]: value ? "1" : "0" })
     .then((data) => {
+      if (data.archived) hasArchived = true; // (counted from the list instead once it is loaded)
       if (data.archived && !archivedLoaded) item.remove();
       else place(data, true);
       refreshEmpty();
@@ -358,7 +342,11 @@ function holdDelete(row, item, parent, ms, reopen) {
 function askDelete(item) {
   const row = rowOf(item);
   commitDelete(); // one undo at a time: an earlier delete goes through now
-  if (String(row.id) !== currentId()) return holdDelete(row, item, item.parentElement, DELETE_DELAY_MS, false);
+  if (String(row.id) !== currentId()) {
+    holdDelete(row, item, item.parentElement, DELETE_DELAY_MS, false);
+    if (!sidebar.contains(document.activeElement)) focusTabStop(); // its menu had the focus: not lost
+    return;
+  }
   const handOff = JSON.stringify({ ...row, until: Date.now() + DELETE_DELAY_MS });
   try { sessionStorage.setItem(HANDOFF_KEY, handOff); } catch { return showToast(_("This browser cannot keep the delete while it opens a new chat."), false); }
   item.remove();
@@ -426,26 +414,27 @@ export function toggle() {
   }
 }
 
-/** The one delegated click handler of the sidebar: item menus, their entries, the archive. */
+/** What an entry of an item's ⋯ menu does. */
+function choose(action, item) {
+  const row = rowOf(item);
+  if (action === "rename") rename(item);
+  else if (action === "pin") setFlag(item, "pinned", !row.pinned);
+  else if (action === "archive") setFlag(item, "archived", !row.archived);
+  else if (action === "delete") askDelete(item);
+}
+
+function openItemMenu(item) {
+  const button = item.querySelector('[data-action="item-menu"]');
+  if (button) showMenu(button, rowOf(item), choose);
+}
+
+/** The one delegated click handler of the sidebar: the item menus' buttons, the archive. */
 function onClick(event) {
-  if (event.target.closest(".message-body")) return; // a reply's markup never acts on the page
   const menuButton = event.target.closest('[data-action="item-menu"]');
   if (menuButton) {
     event.preventDefault();
-    if (openMenu && openMenu.button === menuButton) closeMenu();
-    else showMenu(menuButton);
-    return;
-  }
-  const entry = event.target.closest("[data-item-action]");
-  if (entry && openMenu) {
-    const item = openMenu.item;
-    const row = rowOf(item);
-    closeMenu();
-    const action = entry.getAttribute("data-item-action");
-    if (action === "rename") rename(item);
-    else if (action === "pin") setFlag(item, "pinned", !row.pinned);
-    else if (action === "archive") setFlag(item, "archived", !row.archived);
-    else if (action === "delete") askDelete(item);
+    if (menuButtonOpen(menuButton)) closeMenu(false);
+    else openItemMenu(menuButton.closest("li"));
     return;
   }
   if (event.target.closest('[data-action="toggle-archived"]')) toggleArchived();
@@ -462,7 +451,7 @@ export function init() {
     new IntersectionObserver((entries) => {
       sentinelInView = entries.some((e) => e.isIntersecting);
       if (sentinelInView) loadMore();
-    }, { root: sidebar, rootMargin: "400px" }).observe(moreSentinel);
+    }, { root: listRegion, rootMargin: "400px" }).observe(moreSentinel);
   }
 
   searchInput.addEventListener("input", () => {
@@ -483,17 +472,7 @@ export function init() {
   takeOverDelete();
 
   sidebar.addEventListener("click", onClick);
-  document.addEventListener("click", (event) => {
-    if (openMenu && !openMenu.menu.contains(event.target) && event.target !== openMenu.button) closeMenu();
-  });
-  sidebar.addEventListener("keydown", (event) => {
-    if (!openMenu) return;
-    const entries = Array.from(openMenu.menu.querySelectorAll("button"));
-    const at = entries.indexOf(document.activeElement);
-    if (event.key === "Escape") { event.stopPropagation(); const b = openMenu.button; closeMenu(); b.focus(); }
-    if (event.key === "ArrowDown") { event.preventDefault(); entries[(at + 1) % entries.length].focus(); }
-    if (event.key === "ArrowUp") { event.preventDefault(); entries[(at - 1 + entries.length) % entries.length].focus(); }
-  });
-
+  bindMenuDismiss();
   regroup();
+  bindKeys(listRegion, openItemMenu);
 }
