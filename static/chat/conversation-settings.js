@@ -7,6 +7,8 @@
   const picker = document.querySelector('#composer select[name="model"]');
   const status = document.getElementById("chat-settings-status");
   if (!form) return;
+  // The JS catalogue, looked up per call (it is a deferred script too).
+  const _ = (text) => (window.gettext ? window.gettext(text) : text);
 
   function conversation() {
     return window.TokenOffChat ? window.TokenOffChat.conversation : null;
@@ -36,16 +38,16 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (conversation() === null) {
-      say("It goes with your first message.");
+      say(_("It goes with your first message."));
       return;
     }
-    say("Saving…");
+    say(_("Saving…"));
     save({ system_prompt: form.elements.system_prompt.value })
       .then((result) => {
-        if (result && result.ok) say("Saved: it applies from the next message.");
-        else say("Not saved: " + errorText(result), true);
+        if (result && result.ok) say(_("Saved: it applies from the next message."));
+        else say(_("Not saved:") + " " + errorText(result), true);
       })
-      .catch(() => say("Not saved: the server could not be reached.", true));
+      .catch(() => say(_("Not saved: the server could not be reached."), true));
   });
 
   if (picker) {
@@ -57,7 +59,7 @@
 
   function errorText(result) {
     const errors = result && result.data && result.data.errors;
-    if (!errors) return "please try again.";
+    if (!errors) return _("please try again.");
     return Object.values(errors).flat().map((e) => e.message).join(" ");
   }
 })();

@@ -15,6 +15,11 @@
     var value = null;
     try {
       value = window.localStorage.getItem(KEY);
+      // A choice made with Django's own admin switch before the admin used ours: keep it.
+      if (value === null) {
+        var admin = window.localStorage.getItem(ADMIN_KEY);
+        value = admin === "auto" ? "system" : admin;
+      }
     } catch {
       // Storage refused (private mode, blocked cookies): follow the system.
     }
@@ -51,17 +56,31 @@
     applyHighlight(choice);
   }
 
+  // The switch is in the top bar and, on the chat page, again at the foot of the sidebar (a phone's
+  // drawer): every copy shows the choice.
+  function selects() {
+    return document.querySelectorAll("select[data-theme-select]");
+  }
+
+  function show(choice) {
+    var all = selects();
+    for (var i = 0; i < all.length; i++) all[i].value = choice;
+  }
+
   function wire() {
     applyHighlight(stored()); // the <link>s come after this script in <head>
-    var select = document.getElementById("theme-select");
-    if (!select) return;
-    select.value = stored();
-    select.hidden = false; // without this script the switch could not work, so it stays hidden
-    select.addEventListener("change", function () {
-      var choice = CHOICES.indexOf(select.value) >= 0 ? select.value : "system";
-      save(choice);
-      apply(choice);
-    });
+    var all = selects();
+    for (var i = 0; i < all.length; i++) {
+      all[i].value = stored();
+      all[i].hidden = false; // without this script the switch could not work, so it stays hidden
+      all[i].addEventListener("change", function (event) {
+        var value = event.target.value;
+        var choice = CHOICES.indexOf(value) >= 0 ? value : "system";
+        save(choice);
+        apply(choice);
+        show(choice);
+      });
+    }
   }
 
   apply(stored());
@@ -78,7 +97,6 @@
     if (event.key !== KEY) return;
     var choice = stored();
     apply(choice);
-    var select = document.getElementById("theme-select");
-    if (select) select.value = choice;
+    show(choice);
   });
 })();
