@@ -94,7 +94,8 @@ class TeamUserAdmin(UserAdmin):
     ]
     list_filter = ["is_active", "is_staff", "groups"]
     actions = ["send_invitations", "deactivate", "activate"]
-    readonly_fields = ["chat_key", "usable_models"]
+    # The dates are records, not settings (and Django's split date-time widget has unlabelled fields).
+    readonly_fields = ["chat_key", "usable_models", "last_login", "date_joined"]
     # What makes an account powerful: only a superuser grants it (groups: see formfield_for_manytomany).
     powers = ["is_staff", "is_superuser", "user_permissions"]
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.models.conversations import Conversation
 
@@ -17,29 +18,29 @@ class AuditEntryIsPermanent(Exception):
 
 class AuditEntry(models.Model):
     class Action(models.TextChoices):
-        VIEW = "view", "opened the transcript"
-        SEARCH = "search", "searched"
-        FLAG = "flag", "flagged"
-        RESOLVE = "resolve", "resolved a flag"
-        EXPORT = "export", "exported"
-        PURGE = "purge", "purged"
+        VIEW = "view", _("opened the transcript")
+        SEARCH = "search", _("searched")
+        FLAG = "flag", _("flagged")
+        RESOLVE = "resolve", _("resolved a flag")
+        EXPORT = "export", _("exported")
+        PURGE = "purge", _("purged")
 
-    created = models.DateTimeField(default=timezone.now, db_index=True)
+    created = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # The names are copied, not only linked: the trail must still say who and what after the
     # reviewer's account or the conversation (retention) is gone.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_name = models.CharField("who", max_length=150)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    conversation_ref = models.BigIntegerField("conversation", null=True, blank=True, db_index=True)
-    conversation_title = models.CharField("title then", max_length=200, blank=True)
-    owner_name = models.CharField("owner", max_length=150, blank=True)
-    detail = models.CharField(max_length=500, blank=True)
+    actor_name = models.CharField(_("who"), max_length=150)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    conversation_ref = models.BigIntegerField(_("conversation"), null=True, blank=True, db_index=True)
+    conversation_title = models.CharField(_("title then"), max_length=200, blank=True)
+    owner_name = models.CharField(_("owner"), max_length=150, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit trail"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
         ordering = ["-created", "-id"]
 
     def __str__(self) -> str:

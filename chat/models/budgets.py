@@ -11,6 +11,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.lib.money import limits
 
@@ -33,17 +34,22 @@ class Budget(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="budget"
     )
-    is_team = models.BooleanField("team key", default=False)
-    monthly_tokens = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty: no token limit")
+    is_team = models.BooleanField(_("team key"), default=False)
+    monthly_tokens = models.PositiveBigIntegerField(
+        _("tokens a month"), null=True, blank=True, help_text=_("Empty: no token limit")
+    )
     monthly_cost = models.DecimalField(
+        _("cost a month"),
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="In the prices' currency; empty: none",
+        help_text=_("In the prices' currency; empty: none"),
     )
 
     class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
         constraints = [
             models.UniqueConstraint(fields=["is_team"], condition=Q(is_team=True), name="one_team_budget"),
             models.CheckConstraint(
@@ -73,12 +79,14 @@ class Spend(models.Model):
     """What one user, or the team key, spent in one month; only ever changed by atomic increments."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    is_team = models.BooleanField(default=False)
-    month = models.DateField()
-    tokens = models.PositiveBigIntegerField(default=0)
-    cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    is_team = models.BooleanField(_("team key"), default=False)
+    month = models.DateField(_("month"))
+    tokens = models.PositiveBigIntegerField(_("tokens"), default=0)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=6, default=Decimal(0))
 
     class Meta:
+        verbose_name = _("monthly spend")
+        verbose_name_plural = _("monthly spend")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "month"], condition=Q(is_team=False), name="one_spend_per_user"
@@ -97,7 +105,7 @@ class Spend(models.Model):
         scope = (
             {"is_team": True, "user_id": None} if user_id is None else {"is_team": False, "user_id": user_id}
         )
-        for _ in range(2):
+        for _attempt in range(2):
             if cls.objects.filter(month=month, **scope).update(
                 tokens=F("tokens") + tokens, cost=F("cost") + cost
             ):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.models.conversations import Conversation, Message
 
@@ -14,8 +15,8 @@ class Feedback(models.Model):
     """One person's rating of one reply; issue #4 adds the buttons, review filters on it already."""
 
     class Rating(models.IntegerChoices):
-        UP = 1, "Thumbs up"
-        DOWN = -1, "Thumbs down"
+        UP = 1, _("Thumbs up")
+        DOWN = -1, _("Thumbs down")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="feedback")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
@@ -24,6 +25,8 @@ class Feedback(models.Model):
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["message", "user"], name="one_feedback_per_user_and_reply"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from chat.lib import crypto
@@ -56,27 +57,30 @@ class ApiKey(models.Model):
     """A user's TokenOff key, or the team key (no user) used by members who have none."""
 
     class Check(models.TextChoices):
-        OK = "ok", "ok"
-        REJECTED = "rejected", "rejected"
-        UNREACHABLE = "unreachable", "unreachable"
-        UNREADABLE = "unreadable", "cannot be decrypted"
+        OK = "ok", _("ok")
+        REJECTED = "rejected", _("rejected")
+        UNREACHABLE = "unreachable", _("unreachable")
+        UNREADABLE = "unreadable", _("cannot be decrypted")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="api_key"
     )
-    is_team = models.BooleanField(default=False, editable=False)
+    is_team = models.BooleanField(_("team key"), default=False, editable=False)
     encrypted = models.TextField(editable=False)
     last4 = models.CharField(max_length=4, editable=False)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True, editable=False)
-    checked = models.DateTimeField("last checked", null=True, blank=True, editable=False)
-    check_result = models.CharField(max_length=12, blank=True, choices=Check.choices, editable=False)
-    check_detail = models.CharField(max_length=200, blank=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    checked = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    check_result = models.CharField(
+        _("check result"), max_length=12, blank=True, choices=Check.choices, editable=False
+    )
+    check_detail = models.CharField(_("check detail"), max_length=200, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-is_team", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["is_team"], condition=Q(is_team=True), name="one_team_key"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_NOTICE = gettext_noop(
     "Conversations on this site may be read by authorised reviewers for quality and policy; "
@@ -18,13 +19,13 @@ class ReviewNotice(models.Model):
     text = models.CharField(
         max_length=300,
         default=DEFAULT_NOTICE,
-        help_text="Shown on every chat page while review is on (TOKENOFF_REVIEW). Plain text, short.",
+        help_text=_("Shown on every chat page while review is on (TOKENOFF_REVIEW). Plain text, short."),
     )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "review notice"
-        verbose_name_plural = "review notice"
+        verbose_name = _("review notice")
+        verbose_name_plural = _("review notice")
 
     def __str__(self) -> str:
         return self.text

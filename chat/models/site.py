@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Preferences(models.Model):
@@ -19,16 +20,18 @@ class Preferences(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="New chats start with it. Empty: the site's default.",
+        verbose_name=_("default model"),
+        help_text=_("New chats start with it. Empty: the site's default."),
     )
     system_prompt = models.TextField(
-        "default system prompt",
+        _("default system prompt"),
         blank=True,
-        help_text="Sent first in every new conversation; each conversation can change its own.",
+        help_text=_("Sent first in every new conversation; each conversation can change its own."),
     )
 
     class Meta:
-        verbose_name_plural = "preferences"
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
@@ -47,20 +50,24 @@ class SiteSettings(models.Model):
     """The switches admins turn in the admin; one row."""
 
     self_service_keys = models.BooleanField(
-        "members manage their own API keys",
+        _("members manage their own API keys"),
         default=True,
-        help_text="On: members set, test and delete their own key on their settings page. "
-        "Off: only admins set keys; members see which key they use.",
+        help_text=_(
+            "On: members set, test and delete their own key on their settings page. "
+            "Off: only admins set keys; members see which key they use."
+        ),
     )
     open_signup = models.BooleanField(
-        "open sign-up",
+        _("open sign-up"),
         default=False,
-        help_text="On: anyone who can reach the site can create an account. "
-        "Off: admins create accounts and send invitation links.",
+        help_text=_(
+            "On: anyone who can reach the site can create an account. "
+            "Off: admins create accounts and send invitation links."
+        ),
     )
 
     class Meta:
-        verbose_name = verbose_name_plural = "site settings"
+        verbose_name = verbose_name_plural = _("site settings")
 
     def __str__(self) -> str:
         return "Site settings"
