@@ -334,6 +334,8 @@ function decorateCodeBlocks(container, final) {
     button.setAttribute("data-failed", _("Copy failed"));
     copyButtons.add(button);
     header.append(label, button);
+    // A long line scrolls inside the block: a tab stop lets the keyboard scroll it too (WCAG 2.1.1).
+    pre.tabIndex = 0;
     pre.replaceWith(wrapper);
     wrapper.append(header, pre);
   }
@@ -346,6 +348,8 @@ export function renderMarkdown(element, text, options) {
   element.innerHTML = html;
   renderMath(element);
   decorateCodeBlocks(element, final);
+  // A wide table scrolls sideways inside the reply (transcript.css): the keyboard can scroll it too.
+  for (const table of element.querySelectorAll("table")) table.tabIndex = 0;
 }
 
 function fallbackCopy(text) {
