@@ -5,7 +5,7 @@ import { _ } from "./util.js";
 
 function escapeHtml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+    .replace(/\x22/g, "&quot;").replace(/\x27/g, "&#39;");
 }
 
 // Raw HTML carrying event handlers or <style> is shown as text. Not for safety (DOMPurify below
@@ -165,10 +165,11 @@ function setUp() {
       // Task lists: a glyph instead of a checkbox (no form controls in a reply), and no bullet (CSS).
       listitem(item) {
         if (!item.task) return false;  // marked's own
-        return `<li class="task-list-item">${this.parser.parse(item.tokens)}</li>\n`;
+        // Concatenated, not a template literal: xgettext loses its place in "${…}" and misses the strings after.
+        return "<li class=\"task-list-item\">" + this.parser.parse(item.tokens) + "</li>\n";
       },
       checkbox(token) {
-        return `<span class="task-box">${token.checked ? "\u2611" : "\u2610"}</span> `;
+        return "<span class=\"task-box\">" + (token.checked ? "\u2611" : "\u2610") + "</span> ";
       },
     },
   });
