@@ -55,14 +55,32 @@ class ChatModelAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Capabilities"),
+            {
+                "description": _(
+                    "What the model takes: requests carry only these parameters, so the upstream never "
+                    "refuses one. Reasoning models (the o-series, the GPT-5 family) take reasoning efforts "
+                    "and max_completion_tokens and refuse temperature and top_p; each model its own efforts."
+                ),
+                "fields": [
+                    "is_reasoning",
+                    "max_output_limit",
+                    "takes_temperature",
+                    "takes_top_p",
+                    "reasoning_efforts",
+                    "default_reasoning_effort",
+                    "takes_verbosity",
+                ],
+            },
+        ),
+        (
             _("Parameters"),
             {
                 "description": _(
-                    "What the site sends with every request to this model. Chat models take "
-                    "temperature and max_tokens; reasoning models (o3, o4-mini, the GPT-5 family) take "
-                    "reasoning_effort and max_completion_tokens, and refuse a temperature."
+                    "What the site sends with every request to this model, among what it takes. "
+                    "Empty: the upstream's default."
                 ),
-                "fields": ["is_reasoning", "temperature", "max_output_tokens", "reasoning_effort"],
+                "fields": ["temperature", "top_p", "max_output_tokens", "reasoning_effort", "verbosity"],
             },
         ),
         (
@@ -82,7 +100,7 @@ class ChatModelAdmin(admin.ModelAdmin):
                     "Per million tokens, in one currency for all models; the cost of each reply "
                     "and the usage pages follow from them. Empty: replies of this model have no cost."
                 ),
-                "fields": ["input_price", "output_price"],
+                "fields": ["input_price", "cached_input_price", "output_price"],
             },
         ),
         (_("Upstream"), {"fields": ["missing_upstream"]}),

@@ -1,5 +1,6 @@
 """The fake upstream's language: `[fake:...]` directives in a message or an X-Fake header, and the
-replies it writes (a canned Markdown answer, a title, the real API's parameter refusals)."""
+replies it writes (a canned Markdown answer, a title); the real API's parameter refusals are in
+parameters.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ _DATED_RE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 # Newlines stand alone; leading horizontal whitespace sticks to the next word or punctuation mark.
 _TOKEN_RE = re.compile(r"\n|[^\S\n]*(?:\w+|[^\w\s])|[^\S\n]+")
 
-_INT_KEYS = frozenset({"status", "cut", "chunks"})
+_INT_KEYS = frozenset({"status", "cut", "chunks", "window"})
 _FLAG_KEYS = frozenset({"garbage", "error_chunk", "no_usage", "echo", "stamp", "clock"})
 _KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS | {"delay", "finish"}
 
@@ -72,16 +73,6 @@ def title_for(user_text: str) -> str:
     """What a small model would answer: the question's first few words, capitalised."""
     title = " ".join(user_text.split()[:6]).strip(" ?!.,:;")
     return title[:1].upper() + title[1:] if title else "New conversation"
-
-
-def unsupported_parameter(model: str, body: dict[str, Any]) -> str | None:
-    """Like the real API: reasoning models refuse temperature, other models refuse reasoning_effort."""
-    reasoning = model.startswith(("o1", "o3", "o4", "gpt-5"))
-    if reasoning and "temperature" in body:
-        return f"Unsupported parameter: 'temperature' is not supported with the model {model}."
-    if not reasoning and "reasoning_effort" in body:
-        return f"Unsupported parameter: 'reasoning_effort' is not supported with the model {model}."
-    return None
 
 
 def served_model(requested: str) -> str:

@@ -26,8 +26,9 @@ from chat.demo.directives import (
     strip_directives,
     title_for,
     tokenize,
-    unsupported_parameter,
 )
+from chat.demo.parameters import refusal
+from chat.demo.usage import prompt_tokens as counted_prompt_tokens
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.1", "gpt-5", "gpt-5-mini", "gpt-5-nano",
@@ -268,9 +269,6 @@ class FakeServer:
         if not isinstance(model, str) or not model:
             error = error_response(400, "you must provide a model parameter", "missing_model")
             return self._finish(record, error)
-        refused = unsupported_parameter(model, body)
-        if refused is not None:
-            return self._finish(record, error_response(400, refused, "unsupported_parameter"))
 
         user_text = ""
         for message in reversed(messages):
@@ -282,7 +280,7 @@ class FakeServer:
             record.directives = {**parse_directives(user_text), **record.directives}
         except BadDirective as exc:
             return self._finish(record, error_response(400, str(exc), "bad_fake_directive"))
-        failure = self._status_directive(record)
+        failure = self._status_directive(record) or refusal(model, body, record.directives)
         if failure is not None:
             return self._finish(record, failure)
 
@@ -302,9 +300,7 @@ class FakeServer:
             if isinstance(limit, int) and 0 < limit < len(pieces):
                 pieces = pieces[:limit]
                 finish = d.get("finish", "length")
-        prompt_tokens = sum(
-            len(message_text(m.get("content")).split()) for m in messages if isinstance(m, dict)
-        )
+        prompt_tokens = counted_prompt_tokens(messages)
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": len(pieces),

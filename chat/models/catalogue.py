@@ -15,12 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.models.site import Preferences
 
-# The o-series and the whole GPT-5 family reason: they take max_completion_tokens and
-# reasoning_effort, and refuse temperature. Used to guess the profile of a model sync_models adds
-# (disabled, for an admin to review).
+# The o-series and the whole GPT-5 family reason: they take max_completion_tokens, and refuse
+# temperature and top_p. Used only to guess the profile of a model sync_models adds (disabled, for an
+# admin to review); the catalogue's rows say what each model takes.
 REASONING_NAME = re.compile(r"^(o\d|gpt-5)")
-# "minimal" effort exists for the first GPT-5 models only; GPT-5.1 and later refuse it.
-MINIMAL_EFFORT = re.compile(r"^gpt-5(-mini|-nano)?(-\d{4}-\d{2}-\d{2})?$")
+# Every reasoning effort some model takes, lowest first; each model's row lists its own.
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+VERBOSITIES = ("low", "medium", "high")
 
 
 # A context window of at least this many tokens counts as "long context" in the picker.
@@ -92,45 +93,98 @@ class ChatModel(models.Model):
     is_reasoning = models.BooleanField(
         _("reasoning model"),
         default=False,
-        help_text=_("Reasoning models take max_completion_tokens and reasoning_effort, never temperature."),
+        help_text=_("Shown as reasoning in the picker; sent max_completion_tokens instead of max_tokens."),
     )
     sort_order = models.PositiveIntegerField(
         _("sort order"), default=0, help_text=_("Lower comes first in the picker.")
     )
-    # The parameter profile: chat models take temperature and max_tokens; reasoning models take
-    # reasoning_effort and max_completion_tokens. Empty means the upstream's default.
+    # What the model takes: the request builder sends only these, so no request is refused for a
+    # parameter the model lacks. Public facts, seeded by 0015; an admin corrects them here.
+    max_output_limit = models.PositiveIntegerField(
+        _("maximum output (the model's)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("The most tokens the model writes in one reply, reasoning included. Empty: unknown."),
+    )
+    takes_temperature = models.BooleanField(
+        _("takes temperature"), default=True, help_text=_("Reasoning models refuse it.")
+    )
+    takes_top_p = models.BooleanField(
+        _("takes top_p"), default=True, help_text=_("Reasoning models refuse it.")
+    )
+    reasoning_efforts = models.CharField(
+        _("reasoning efforts"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "The values of reasoning_effort the model takes, comma-separated, lowest first, "
+            "e.g. minimal,low,medium,high. Empty: it takes none."
+        ),
+    )
+    default_reasoning_effort = models.CharField(
+        _("default reasoning effort"),
+        max_length=10,
+        blank=True,
+        choices=[(effort, effort) for effort in EFFORTS],
+        help_text=_("The effort the upstream uses when none is sent (one of the efforts above)."),
+    )
+    takes_verbosity = models.BooleanField(
+        _("takes verbosity"), default=False, help_text=_("low, medium or high: the GPT-5 models.")
+    )
+    # The admin's fixed choices, sent with every request when the model takes them. Empty means the
+    # upstream's default.
     temperature = models.FloatField(
         _("temperature"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(2)],
-        help_text=_("Chat models only, 0 to 2. Empty: the upstream's default."),
+        help_text=_("0 to 2, for a model that takes it. Empty: the upstream's default."),
+    )
+    top_p = models.FloatField(
+        _("top_p"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("0 to 1, for a model that takes it. Empty: the upstream's default."),
     )
     max_output_tokens = models.PositiveIntegerField(
         _("maximum output tokens"),
         null=True,
         blank=True,
         help_text=_(
-            "Sent as max_tokens to chat models, as max_completion_tokens to reasoning models "
-            "(where it includes the reasoning). Empty: no limit of ours."
+            "Our cap, at most the model's maximum: sent as max_tokens, or as max_completion_tokens to "
+            "reasoning models (where it includes the reasoning). Empty: no limit of ours."
         ),
-    )
-    # Prices per million tokens (any currency, the same for all models); empty: replies have no cost.
-    input_price = models.DecimalField(
-        _("input price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
-    )
-    output_price = models.DecimalField(
-        _("output price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     reasoning_effort = models.CharField(
         _("reasoning effort"),
         max_length=10,
         blank=True,
-        choices=[("minimal", "minimal"), ("low", "low"), ("medium", "medium"), ("high", "high")],
-        help_text=_(
-            "Reasoning models only; minimal only for gpt-5, gpt-5-mini and gpt-5-nano. "
-            "Empty: the upstream's default."
-        ),
+        choices=[(effort, effort) for effort in EFFORTS],
+        help_text=_("One of the model's reasoning efforts. Empty: the upstream's default."),
+    )
+    verbosity = models.CharField(
+        _("verbosity"),
+        max_length=10,
+        blank=True,
+        choices=[(value, value) for value in VERBOSITIES],
+        help_text=_("For a model that takes it. Empty: the upstream's default (medium)."),
+    )
+    # Prices per million tokens (any currency, the same for all models); empty: replies have no cost.
+    input_price = models.DecimalField(
+        _("input price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    cached_input_price = models.DecimalField(
+        _("cached input price / 1M tokens"),
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("For input the upstream serves from its prompt cache. Empty: not known."),
+    )
+    output_price = models.DecimalField(
+        _("output price / 1M tokens"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     groups = models.ManyToManyField(
         Group,
@@ -168,17 +222,42 @@ class ChatModel(models.Model):
             super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        errors = {}
-        if self.is_reasoning and self.temperature is not None:
-            errors["temperature"] = "Reasoning models take no temperature: leave it empty."
-        if not self.is_reasoning and self.reasoning_effort:
-            errors["reasoning_effort"] = "Only reasoning models take a reasoning effort: leave it empty."
-        if self.reasoning_effort == "minimal" and not MINIMAL_EFFORT.match(self.name):
-            errors["reasoning_effort"] = "Only gpt-5, gpt-5-mini and gpt-5-nano take minimal effort."
+        errors = self._capability_errors()
         if self.is_default and not self.enabled:
             errors["enabled"] = "The default model must be enabled."
         if errors:
             raise ValidationError(errors)
+
+    def _capability_errors(self) -> dict[str, str]:
+        """The admin's fixed choices checked against what the model takes, and the table itself."""
+        errors = {}
+        efforts = [effort.strip() for effort in self.reasoning_efforts.split(",") if effort.strip()]
+        if any(effort not in EFFORTS for effort in efforts) or len(set(efforts)) != len(efforts):
+            errors["reasoning_efforts"] = f"Comma-separated, each once, among: {', '.join(EFFORTS)}."
+        else:
+            efforts.sort(key=EFFORTS.index)
+            self.reasoning_efforts = ",".join(efforts)
+        if self.default_reasoning_effort and self.default_reasoning_effort not in efforts:
+            errors["default_reasoning_effort"] = "The default must be one of the model's reasoning efforts."
+        if self.reasoning_effort and self.reasoning_effort not in efforts:
+            takes = f"takes {', '.join(efforts)}" if efforts else "takes no reasoning effort"
+            errors["reasoning_effort"] = f"This model {takes}."
+        if self.temperature is not None and not self.takes_temperature:
+            kind = "Reasoning models take" if self.is_reasoning else "This model takes"
+            errors["temperature"] = f"{kind} no temperature: leave it empty."
+        if self.top_p is not None and not self.takes_top_p:
+            errors["top_p"] = "This model takes no top_p: leave it empty."
+        if self.verbosity and not self.takes_verbosity:
+            errors["verbosity"] = "This model takes no verbosity: leave it empty."
+        limit = self.max_output_limit
+        if self.max_output_tokens and limit and self.max_output_tokens > limit:
+            errors["max_output_tokens"] = f"This model writes at most {self.max_output_limit} tokens."
+        return errors
+
+    @property
+    def efforts(self) -> list[str]:
+        """The reasoning efforts the model takes, lowest first."""
+        return [effort for effort in self.reasoning_efforts.split(",") if effort in EFFORTS]
 
     @property
     def long_context(self) -> bool:
@@ -192,18 +271,20 @@ class ChatModel(models.Model):
         return float(3 * self.input_price + self.output_price) / 4
 
     def request_parameters(self) -> dict:
-        """The sampling parameters this model takes, so that no request is refused for one it lacks."""
+        """The admin's fixed choices the model takes, and nothing it does not take: a choice the table
+        says it refuses (set behind the admin's back) stays out, and our cap stays within its own."""
         params: dict = {}
-        if self.is_reasoning:
-            if self.max_output_tokens:
-                params["max_completion_tokens"] = self.max_output_tokens
-            if self.reasoning_effort:
-                params["reasoning_effort"] = self.reasoning_effort
-        else:
-            if self.temperature is not None:
-                params["temperature"] = self.temperature
-            if self.max_output_tokens:
-                params["max_tokens"] = self.max_output_tokens
+        if self.temperature is not None and self.takes_temperature:
+            params["temperature"] = self.temperature
+        if self.top_p is not None and self.takes_top_p:
+            params["top_p"] = self.top_p
+        if self.reasoning_effort and self.reasoning_effort in self.efforts:
+            params["reasoning_effort"] = self.reasoning_effort
+        if self.verbosity and self.takes_verbosity:
+            params["verbosity"] = self.verbosity
+        if self.max_output_tokens:
+            limit = min(self.max_output_tokens, self.max_output_limit or self.max_output_tokens)
+            params["max_completion_tokens" if self.is_reasoning else "max_tokens"] = limit
         return params
 
     @classmethod
@@ -241,7 +322,10 @@ class ChatModel(models.Model):
                         name=name,
                         label=name,
                         enabled=False,
+                        # A guess for the admin to review; it takes no effort until they list them.
                         is_reasoning=looks_like_reasoning(name),
+                        takes_temperature=not looks_like_reasoning(name),
+                        takes_top_p=not looks_like_reasoning(name),
                         sort_order=last + 1 + index,
                     )
                     for index, name in enumerate(added)

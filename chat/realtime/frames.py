@@ -36,6 +36,8 @@ class Code(enum.StrEnum):
     UPSTREAM_RATE_LIMITED = "upstream_rate_limited"
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
     UPSTREAM_ERROR = "upstream_error"
+    CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"  # (extension) the upstream's 400 of that code
+    UNSUPPORTED_PARAMETER = "unsupported_parameter"  # (extension) a 400 for a parameter or its value
     INTERNAL_ERROR = "internal_error"
 
 

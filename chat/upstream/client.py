@@ -133,8 +133,35 @@ def chat_request(model: ChatModel, messages: list[dict]) -> dict:
     }
 
 
+# The request's parameters the catalogue's rows decide (see ChatModel.request_parameters).
+SETTING_PARAMS = frozenset(
+    {"temperature", "top_p", "reasoning_effort", "verbosity", "max_tokens", "max_completion_tokens"}
+)
+
+
+def _refusal(exc: openai.APIStatusError) -> UpstreamError | None:
+    """A 400 that names its cause: a conversation too long for the model, or a parameter it refuses."""
+    if exc.status_code != 400:
+        return None
+    if exc.code == "context_length_exceeded":
+        return UpstreamError(
+            "context_length_exceeded",
+            "The conversation is longer than this model can read. Start a new chat, or choose a model "
+            "with a larger context window.",
+        )
+    # Only a name of ours goes into the message: the upstream's words are not shown.
+    param = exc.param if isinstance(exc.param, str) and exc.param in SETTING_PARAMS else None
+    if exc.code in ("unsupported_parameter", "unsupported_value") or param:
+        return UpstreamError(
+            "unsupported_parameter",
+            f"TokenOff refused a setting this model does not take ({param or 'a parameter'}). "
+            "An admin should correct the model's capabilities in the catalogue.",
+        )
+    return None
+
+
 def _status_error(status: int) -> UpstreamError:
-    # The upstream's own error body is never shown: it may echo the request, and it is not ours.
+    # The upstream's own error message is never shown: it may echo the request, and it is not ours.
     if status in (401, 403):
         return UpstreamError(
             "upstream_auth", f"TokenOff refused the API key (HTTP {status}). Ask an admin to check it."
@@ -154,7 +181,7 @@ def _translate(exc: Exception) -> UpstreamError:
     if isinstance(exc, UpstreamError):
         return exc
     if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc.status_code)
+        return _refusal(exc) or _status_error(exc.status_code)
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return UpstreamError("upstream_unavailable", "TokenOff did not answer in time.")
     if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):

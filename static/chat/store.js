@@ -70,6 +70,8 @@ const REASONS = {
   upstream_rate_limited: () => _("TokenOff is rate limiting this key. Try again in a moment."),
   upstream_unavailable: () => _("TokenOff is unavailable or did not answer in time. Try again in a moment."),
   upstream_error: () => _("TokenOff could not write this reply."),
+  context_length_exceeded: () => _("This conversation is longer than the model can read. Start a new chat, or choose a model with a larger context window."),
+  unsupported_parameter: () => _("TokenOff refused a setting this model does not take. Ask an admin to correct the model's capabilities in the catalogue."),
   internal_error: () => _("Something went wrong on the server. Try again in a moment."),
 };
 

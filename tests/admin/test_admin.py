@@ -250,6 +250,8 @@ def test_a_reasoning_model_is_refused_a_temperature(admin_client):
         "sort_order": o3.sort_order,
         "is_reasoning": "on",
         "temperature": "0.7",
+        # What the change form posts for o3's capabilities (a real form always sends the field).
+        "reasoning_efforts": "low,medium,high",
         "reasoning_effort": "high",
     }
     response = admin_client.post(f"/admin/chat/chatmodel/{o3.pk}/change/", data)

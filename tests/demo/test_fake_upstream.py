@@ -91,7 +91,9 @@ def test_streamed_reply_through_sdk(fake, client):
     assert final.choices[0].finish_reason == "stop"
     assert final.choices[0].delta.content is None
     assert final.usage.completion_tokens == len(content)
-    assert final.usage.prompt_tokens == 5  # "You are terse." + "hi there"
+    # As the real API counts (o200k_base): 3 priming + 2 messages x 3 markers + "system" 1 +
+    # "You are terse." 4 + "user" 1 + "hi there" 2.
+    assert final.usage.prompt_tokens == 17
     assert final.usage.total_tokens == final.usage.prompt_tokens + final.usage.completion_tokens
     record = fake.requests[-1]
     assert record.completed and not record.client_closed
@@ -132,7 +134,8 @@ def test_raw_usage_and_stamp(fake):
     assert all(before <= e["sent_at"] <= time.time() for e in events[1:-1])
     assert list(events[1]) == ["id", "object", "created", "model", "choices", "sent_at"]
     assert events[-1]["choices"][0]["finish_reason"] == "length"
-    assert events[-1]["usage"] == {"prompt_tokens": 6, "completion_tokens": 3, "total_tokens": 9}
+    # 9 for the frame and "You are terse." (as above), 2 x 1 for the roles, 19 for the directives.
+    assert events[-1]["usage"] == {"prompt_tokens": 34, "completion_tokens": 3, "total_tokens": 37}
 
     body["messages"] = user("[fake:chunks=3] [fake:no_usage]")
     assert "usage" not in json.loads(sse_events(raw_stream(fake, body).content)[-2])
@@ -158,7 +161,7 @@ def test_blocking_reply(fake, client):
     assert completion.usage.completion_tokens == len(tokenize(canned_reply("Tell me **more**")))
     assert fake.requests[-1].completed
 
-    short = client.chat.completions.create(model="gpt-5-mini", messages=user("hi"), max_tokens=3)
+    short = client.chat.completions.create(model="gpt-5-mini", messages=user("hi"), max_completion_tokens=3)
     assert short.choices[0].message.content == "Hello! Thanks"
     assert short.choices[0].finish_reason == "length"
 

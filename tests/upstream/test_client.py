@@ -49,13 +49,36 @@ def test_a_chat_model_takes_temperature_and_max_tokens():
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 
 
+def reasoning_model(**fields) -> ChatModel:
+    """As 0015 seeds o3: reasoning efforts, no temperature, no top_p."""
+    takes = {"takes_temperature": False, "takes_top_p": False, "reasoning_efforts": "low,medium,high"}
+    return model(**{"name": "o3", "is_reasoning": True, **takes, **fields})
+
+
 def test_a_reasoning_model_never_gets_temperature_or_max_tokens():
-    reasoning = model(
-        name="o3", is_reasoning=True, temperature=0.7, max_output_tokens=800, reasoning_effort="low"
-    )
+    reasoning = reasoning_model(temperature=0.7, top_p=0.5, max_output_tokens=800, reasoning_effort="low")
     body = upstream.chat_request(reasoning, [])
-    assert "temperature" not in body and "max_tokens" not in body
+    assert "temperature" not in body and "top_p" not in body and "max_tokens" not in body
     assert body["max_completion_tokens"] == 800 and body["reasoning_effort"] == "low"
+
+
+def test_the_request_carries_only_what_the_row_says_the_model_takes():
+    """Choices set behind the admin's back (clean() refuses them) still stay out of the request."""
+    body = upstream.chat_request(
+        reasoning_model(
+            reasoning_effort="minimal", verbosity="low", max_output_tokens=900, max_output_limit=500
+        ),
+        [],
+    )
+    assert "reasoning_effort" not in body and "verbosity" not in body
+    assert body["max_completion_tokens"] == 500  # our cap, within the model's own
+    gpt5 = reasoning_model(
+        name="gpt-5", reasoning_efforts="minimal,low,medium,high", takes_verbosity=True, verbosity="low"
+    )
+    body = upstream.chat_request(gpt5, [])
+    assert body["verbosity"] == "low" and "max_completion_tokens" not in body
+    chat = upstream.chat_request(model(temperature=0.3, top_p=0.9, reasoning_effort="high"), [])
+    assert chat["temperature"] == 0.3 and chat["top_p"] == 0.9 and "reasoning_effort" not in chat
 
 
 async def collect(key, chat_model, messages) -> tuple[str, upstream.ReplyStream]:
@@ -66,7 +89,7 @@ async def collect(key, chat_model, messages) -> tuple[str, upstream.ReplyStream]
 
 async def test_a_reasoning_request_reaches_the_upstream_without_temperature(fake):
     key = stored_key()
-    reasoning = model(name="o4-mini", is_reasoning=True, temperature=1.0, max_output_tokens=64)
+    reasoning = reasoning_model(name="o4-mini", temperature=1.0, max_output_tokens=64)
     text, stream = await collect(key, reasoning, [{"role": "user", "content": "[fake:chunks=3]"}])
     body = chat_requests(fake)[0].body
     assert "temperature" not in body and "max_tokens" not in body and body["max_completion_tokens"] == 64
@@ -202,8 +225,9 @@ async def test_a_wrong_profile_is_refused_like_the_real_upstream_does(fake):
     wrong = model(name="o3", is_reasoning=False, temperature=0.5)
     with pytest.raises(upstream.UpstreamError) as refused:
         await collect(stored_key(), wrong, [{"role": "user", "content": "hi"}])
-    assert refused.value.code == "upstream_error" and "HTTP 400" in refused.value.message
-    right = model(name="o3", is_reasoning=True, temperature=0.5, reasoning_effort="high")
+    assert refused.value.code == "unsupported_parameter" and "(temperature)" in refused.value.message
+    assert "admin should correct" in refused.value.message
+    right = reasoning_model(temperature=0.5, reasoning_effort="high")
     text, _ = await collect(stored_key(), right, [{"role": "user", "content": "[fake:chunks=2]"}])
     assert text == "word1 word2" and chat_requests(fake)[-1].body["reasoning_effort"] == "high"
 
