@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from chat.accounts import preferences
-from chat.conversations import api, views
+from chat.conversations import api, counting, views
 from chat.lib import health
 from chat.lib.params import register_id_converter
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("c/<id:pk>/", views.conversation, name="conversation"),
     path("c/list.json", api.conversation_list, name="conversation_list"),
     path("c/search.json", api.conversation_search, name="conversation_search"),
+    path("c/count.json", counting.count, name="count"),
     path("c/<id:pk>/update/", api.conversation_update, name="conversation_update"),
     path("c/<id:pk>/delete/", api.conversation_delete, name="conversation_delete"),
     path("c/<id:pk>/thread.json", api.thread, name="thread"),

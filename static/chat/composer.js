@@ -1,6 +1,7 @@
 // The composer: the message box (Enter sends, Shift+Enter adds a line), the model picker, the Send
-// and Stop buttons, the length count, the connection status and the warnings (budget, sending too
-// fast); starting a reply (send, edit, regenerate) and stopping one.
+// and Stop buttons, the length count, the token meter (meter.js), the connection status and the
+// warnings (budget, sending too fast); starting a reply (send, edit, regenerate) and stopping one.
+import * as meter from "./meter.js";
 import * as picker from "./picker.js";
 import * as socket from "./socket.js";
 import { MAX_CONTENT, app, busy, hideError, showError, state } from "./store.js";
@@ -46,6 +47,7 @@ let lastBusy = null;
 export function setStreaming(id) {
   state.streamingId = id === null || id === undefined ? null : String(id);
   updateControls();
+  if (state.streamingId === null) meter.refresh(); // the reply is now part of what the next send sends
 }
 
 /** Brings the buttons in line with the state; the messages' buttons too when busy changed. */
@@ -187,6 +189,7 @@ export function stop() {
 /** Binds the composer's own events. */
 export function init() {
   picker.init();
+  meter.init();
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
     if (event.isComposing || event.keyCode === 229) return; // IME is composing

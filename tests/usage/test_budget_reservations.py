@@ -15,6 +15,7 @@ from django.db import connections
 from django.utils import timezone
 
 from chat.demo.directives import title_for, tokenize
+from chat.demo.usage import prompt_tokens
 from chat.models import ChatModel, Conversation, Message, budgets
 from chat.models.budgets import Budget, OverBudget, Reservation, Spend, month_start
 from chat.realtime import runtime, store
@@ -250,7 +251,7 @@ async def test_title_usage_counts_against_the_budget(alice, team_key, fake):
     done = next(frame for frame in frames if frame["type"] == "done")
     (title,) = title_requests(fake)
     assert title.body["max_tokens"] == usage.TITLE_TOKENS
-    prompt = sum(len(message["content"].split()) for message in title.body["messages"])
+    prompt = prompt_tokens(title.body["messages"])
     completion = len(tokenize(title_for("name this chat please")))
     spend = await sync_to_async(Spend.of)(month(), alice)
     assert spend.tokens == done["usage"]["total_tokens"] + prompt + completion
