@@ -1,4 +1,5 @@
-"""The site under test, in a process of its own: daphne, or uvicorn on uvloop, and its CPU and memory."""
+"""The site under test, in a process of its own: daphne, or uvicorn on uvloop, and its CPU and memory;
+the CPU other processes take meanwhile; py-spy over it on demand."""
 
 from __future__ import annotations
 
@@ -77,3 +78,46 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+class Others:
+    """CPU that processes outside the benchmark spent over a window, in cores: the machine is shared."""
+
+    def __init__(self, ours: list[psutil.Process]) -> None:
+        self.ours = ours
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float]:
+        busy = psutil.cpu_times()
+        total = sum(busy) - busy.idle - getattr(busy, "iowait", 0.0)
+        mine = 0.0
+        for process in self.ours:
+            try:
+                times = process.cpu_times()
+                mine += times.user + times.system + times.children_user + times.children_system
+            except psutil.NoSuchProcess:
+                pass
+        return time.monotonic(), total, mine
+
+    def cores(self) -> float:
+        wall, total, mine = self._sample()
+        return max(0.0, (total - self.start[1]) - (mine - self.start[2])) / max(wall - self.start[0], 1e-9)
+
+
+def profile(server: Server, folder: Path | None, name: str) -> subprocess.Popen | None:
+    """py-spy sampling the server over the round (its own CPU is not the server's), or None."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{server.kind}-{name}.txt"
+    command = [
+        str(Path(sys.executable).with_name("py-spy")),
+        "record",
+        "--pid",
+        str(server.process.pid),
+        "--format",
+        "raw",
+        "--output",
+        str(output),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
