@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from chat.accounts import preferences
-from chat.conversations import api, counting, views
+from chat.conversations import api, counting, summaries, views
 from chat.lib import health
 from chat.lib.params import register_id_converter
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("c/<id:pk>/delete/", api.conversation_delete, name="conversation_delete"),
     path("c/<id:pk>/thread.json", api.thread, name="thread"),
     path("c/<id:pk>/branch/", api.show_branch, name="show_branch"),
+    path("c/<id:pk>/context/", summaries.context, name="context"),
     path("m/<id:pk>/feedback/", api.feedback, name="feedback"),
     path("c/<id:pk>/export.json", views.export_json, name="export_json"),
     path("c/<id:pk>/export.md", views.export_md, name="export_md"),

@@ -3,7 +3,7 @@
 A table of its own, kept apart from the site's catalogue on purpose: the tests send every setting the
 catalogue offers through it, so a catalogue row that is wrong about a model is refused here as it would
 be by the real API (HTTP 400, OpenAI's error shape, `code` and `param`). A model the table does not know
-is not checked. The prompt's length is estimated at four characters a token; `[fake:window=N]` sets the
+is not checked. The prompt is counted as the real API counts it (usage.py); `[fake:window=N]` sets the
 context window of one request, to provoke `context_length_exceeded` cheaply.
 """
 
@@ -16,9 +16,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from chat.demo.directives import message_text
+from chat.demo.usage import prompt_tokens
 
-CHARS_PER_TOKEN = 4
 VERBOSITIES = ("low", "medium", "high")
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
@@ -129,9 +128,7 @@ def refusal(model: str, body: dict[str, Any], directives: dict[str, Any]) -> web
     window = directives.get("window", family.window if family else None)
     if window is None:
         return None
-    messages = body.get("messages") or []
-    prompt = sum(len(message_text(m.get("content"))) for m in messages if isinstance(m, dict))
-    tokens = -(-prompt // CHARS_PER_TOKEN)
+    tokens = prompt_tokens(body.get("messages") or [])
     if tokens <= window:
         return None
     return _refuse(

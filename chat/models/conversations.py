@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chat.conversations import context
+from chat.models.catalogue import ChatModel
+
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
@@ -31,6 +34,12 @@ class Conversation(models.Model):
     leaf = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     owner_deleted = models.DateTimeField(
         null=True, blank=True, help_text="Deleted by its owner while flagged: kept for review until resolved"
+    )
+    # What the member chose for this conversation, only the keys they set (chat/conversations/parameters.py).
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the member chose for this conversation: temperature, reasoning_effort, max_tokens",
     )
 
     objects = ConversationQuerySet.as_manager()
@@ -59,16 +68,26 @@ class Conversation(models.Model):
         return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
     def upstream_messages(self) -> list[dict]:
-        """The branch on show, to send upstream: the system prompt, then oldest first, without the reply."""
+        """The branch on show, to send upstream: the system prompt, then oldest first, without the reply;
+        the oldest turns after the first exchange left out when the model's window would overflow."""
+        return self.fitted_context().messages
+
+    def fitted_context(self) -> context.Fitted:
+        """What of the branch goes upstream (chat/conversations/context.py), and where it starts."""
         rows = [
-            {"role": m.role, "content": m.content}
+            {"id": m.pk, "role": m.role, "content": m.content}
             for m in branch(self)
             if m.status != Message.Status.STREAMING
         ]
-        messages = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
-        if self.system_prompt:
-            return [{"role": Message.Role.SYSTEM.value, "content": self.system_prompt}, *messages]
-        return messages
+        rows = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
+        model = ChatModel.objects.filter(name=self.model).only("context_window", "max_output_tokens").first()
+        window, max_output = (model.context_window, model.max_output_tokens) if model else (None, None)
+        # The summary furthest along the branch: ids grow from a message to its replies.
+        summary = (
+            self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
+        )
+        limits = context.Limits(self.model, window, max_output)
+        return context.fit(rows, self.system_prompt, limits, summary.as_state() if summary else None)
 
 
 class Message(models.Model):
@@ -97,6 +116,13 @@ class Message(models.Model):
     # The counts again as columns, so that reports add them up in SQL on any database.
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # What the upstream said of them, when it did: input read from its prompt cache, output spent thinking.
+    cached_tokens = models.PositiveIntegerField(null=True, blank=True)
+    reasoning_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # What the reply was sent with (the conversation's choices after the model's table): a reply only.
+    parameters = models.JSONField(
+        null=True, blank=True, help_text="What the reply was sent with, after the model's table"
+    )
     cost = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     via_team_key = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
@@ -137,6 +163,31 @@ class Message(models.Model):
             "usage": self.usage,
             "created": self.created.isoformat(),
         }
+
+
+class Summary(models.Model):
+    """A summary of a branch's earlier messages, sent upstream in their place (chat/conversations/context.py):
+    the originals stay in the history, the page and review."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="summaries")
+    # The last message it covers: it applies to the branches through it, in place of what precedes it
+    # after the first exchange (a summary before it included).
+    until = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    content = models.TextField()
+    covered = models.PositiveIntegerField(help_text="How many messages it stands in for")
+    model = models.CharField("written by", max_length=100, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("summary")
+        verbose_name_plural = _("summaries")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"summary #{self.pk}"
+
+    def as_state(self) -> dict:
+        return {"id": self.pk, "content": self.content, "covered": self.covered, "until": self.until_id}
 
 
 # The branch logic lives with the models so that they need nothing from chat.conversations;

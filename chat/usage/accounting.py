@@ -87,11 +87,24 @@ def _count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
 
 
-def cost_of(usage: Usage, input_price: Decimal | None, output_price: Decimal | None) -> Decimal | None:
-    """The reply's cost from the model's prices per million tokens; None when the model has none."""
+def cost_of(
+    usage: Usage,
+    input_price: Decimal | None,
+    output_price: Decimal | None,
+    cached_input_price: Decimal | None = None,
+) -> Decimal | None:
+    """The reply's cost from the model's prices per million tokens; None when the model has none.
+
+    Input the upstream read from its prompt cache costs the cached-input price when the catalogue has one
+    (else the input price, as before: nothing is guessed)."""
     if input_price is None and output_price is None:
         return None
-    cost = usage.prompt_tokens * (input_price or 0) + usage.completion_tokens * (output_price or 0)
+    cached = min(usage.cached_tokens or 0, usage.prompt_tokens) if cached_input_price is not None else 0
+    cost = (
+        (usage.prompt_tokens - cached) * (input_price or 0)
+        + cached * (cached_input_price or 0)
+        + usage.completion_tokens * (output_price or 0)
+    )
     return (Decimal(cost) / MILLION).quantize(Decimal("0.000001"))
 
 
@@ -131,11 +144,11 @@ def reserve_reply(
     return budgets.reserve(user_id, via_team_key, input_tokens(history), longest, prices, message_id=reply_id)
 
 
-def prices_of(model_name: str) -> tuple[Decimal | None, Decimal | None]:
-    return ChatModel.objects.filter(name=model_name).values_list("input_price", "output_price").first() or (
-        None,
-        None,
-    )
+def prices_of(model_name: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """The model's input, output and cached-input prices (cost_of's order)."""
+    columns = ("input_price", "output_price", "cached_input_price")
+    prices = ChatModel.objects.filter(name=model_name).values_list(*columns)
+    return prices.first() or (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -147,8 +160,11 @@ class TitleRequest:
     hold: int | None
 
 
-def title_request(user_id: int, via_team_key: bool, messages: list[dict]) -> TitleRequest | None:
-    """The title model's request if the member may use that model and the budgets have room; else None."""
+def title_request(
+    user_id: int, via_team_key: bool, messages: list[dict], output_tokens: int = TITLE_TOKENS
+) -> TitleRequest | None:
+    """The title model's request if the member may use that model and the budgets have room for its
+    input and `output_tokens` of answer (a title's, or a summary's); else None."""
     user = get_user_model().objects.filter(pk=user_id).first()
     usable = ChatModel.objects.usable_by(user) if user is not None else ChatModel.objects.none()
     model = usable.filter(name=settings.TOKENOFF_TITLE_MODEL).first()
@@ -162,9 +178,9 @@ def title_request(user_id: int, via_team_key: bool, messages: list[dict]) -> Tit
             user_id,
             via_team_key,
             input_tokens(messages),
-            TITLE_TOKENS,
+            output_tokens,
             prices,
-            min_output=TITLE_TOKENS,
+            min_output=output_tokens,
             expires=timezone.now() + dt.timedelta(seconds=seconds),
         )
     except budgets.OverBudget:

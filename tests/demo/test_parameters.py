@@ -80,9 +80,9 @@ def test_what_each_family_takes_goes_through(client, server):
 
 
 def test_a_prompt_longer_than_the_window_is_context_length_exceeded(client):
-    # Four characters a token: gpt-4o reads 128,000 tokens.
-    assert taken(client, "gpt-4o", "x" * 128_000 * 4) != ""
-    error = refused(client, "gpt-4o", "x" * (128_000 * 4 + 1))
+    # Counted as the real API counts (" a" is a token; 7 more frame the message): gpt-4o reads 128,000.
+    assert taken(client, "gpt-4o", " a" * 127_993) != ""
+    error = refused(client, "gpt-4o", " a" * 127_994)
     assert (error["code"], error["param"]) == ("context_length_exceeded", "messages")
     assert "maximum context length is 128000 tokens" in error["message"]
     # The window directive sets one request's window, for any model.

@@ -414,8 +414,9 @@ def test_the_transcript_costs_the_same_queries_however_long(
 ):
     conv = review_data.conversation(alice)
     client.force_login(reviewer)
-    # session, user, permissions (2), conversation+owner, audit row, messages, feedback, flags, open flags
-    with django_assert_num_queries(11):
+    # session, user, permissions (2), conversation+owner, audit row, messages, feedback, flags, open flags,
+    # the summaries sent in place of earlier messages
+    with django_assert_num_queries(12):
         client.get(f"/review/{conv.pk}/")
     reply = conv.messages.last()
     for i in range(20):
@@ -423,7 +424,7 @@ def test_the_transcript_costs_the_same_queries_however_long(
         extra = Message.objects.create(conversation=conv, role="assistant", content=f"reply {i}")
         Feedback.objects.create(message=extra, user=alice, rating=1)
     assert reply is not None
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(f"/review/{conv.pk}/")
 
 
@@ -441,3 +442,20 @@ def test_a_search_too_slow_is_cancelled_with_advice_and_still_recorded(client, s
     assert AuditEntry.objects.get().action == "search"
     settings.TOKENOFF_REVIEW_QUERY_SECONDS = 5.0
     assert "data-too-slow" not in client.get("/review/").content.decode()  # the connection is fine
+
+
+def test_the_transcript_shows_a_summary_where_it_stands_in_for_earlier_messages(client, reviewer, alice):
+    from chat.models.conversations import Summary
+
+    conv = review_data.conversation(alice)
+    first = conv.messages.order_by("id").first()
+    Summary.objects.create(
+        conversation=conv, until=first, content="They agreed on <b>Tuesday</b>.", covered=1
+    )
+    client.force_login(reviewer)
+    page = client.get(f"/review/{conv.pk}/").content.decode()
+    block = page[page.index('class="context-summary review-summary"') :]
+    assert "Summary of 1 earlier message, sent to the model in their place" in block
+    assert "They agreed on &lt;b&gt;Tuesday&lt;/b&gt;." in block
+    # Right after the message it covers up to, the original still in the transcript.
+    assert page.index(f'data-message="{first.pk}"') < page.index("context-summary review-summary")
