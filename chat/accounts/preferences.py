@@ -11,7 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from chat.accounts.forms import ApiKeyForm, ConversationSettingsForm, PreferencesForm
-from chat.models import ApiKey, Conversation, Preferences, SiteSettings
+from chat.conversations import parameters
+from chat.models import ApiKey, ChatModel, Conversation, Preferences, SiteSettings
 from chat.upstream import services
 
 CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}
@@ -99,16 +100,44 @@ def save_preferences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def conversation_settings(request: HttpRequest, pk: int) -> HttpResponse:
-    """A conversation's model and system prompt: JSON for the chat page's script, a redirect without it."""
+    """A conversation's model, system prompt and parameters (temperature, reasoning_effort, max_tokens: an
+    empty one back to the model's default): JSON for the chat page's script, a redirect without it."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     form = ConversationSettingsForm(request.POST, instance=conversation, user=request.user)
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if not form.is_valid():
+    valid = form.is_valid()
+    chosen = _chosen_parameters(request, conversation, form.cleaned_data.get("model") if valid else None)
+    refused = chosen if isinstance(chosen, parameters.Invalid) else None
+    if not valid or refused:
+        errors = form.errors.get_json_data()
+        if refused:
+            errors[refused.field] = [{"message": refused.message, "code": "invalid"}]
         if wants_json:
-            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            return JsonResponse({"errors": errors}, status=400)
+        messages.error(request, " ".join(e["message"] for field in errors.values() for e in field))
     else:
-        form.save()
+        conversation = form.save()
+        if chosen is not None:
+            conversation.parameters = chosen
+            conversation.save(update_fields=["parameters"])
     if wants_json:
-        return JsonResponse({"model": conversation.model, "system_prompt": conversation.system_prompt})
+        saved = {"model": conversation.model, "system_prompt": conversation.system_prompt}
+        if chosen is not None:  # the answer to a change of parameters says them
+            saved["parameters"] = conversation.parameters
+        return JsonResponse(saved)
     return redirect("chat:conversation", pk=conversation.pk)
+
+
+def _chosen_parameters(request: HttpRequest, conversation: Conversation, model_name: str | None):
+    """The conversation's parameters after the request's (None: it gave none), checked against the model
+    the conversation will have; a value that model does not take is an Invalid."""
+    given = {key: request.POST[key] for key in parameters.KEYS if key in request.POST}
+    if not given:
+        return None
+    model = ChatModel.objects.filter(name=model_name or conversation.model).first()
+    if model is None:
+        return parameters.Invalid("model", _("This conversation's model is no longer available."))
+    try:
+        return parameters.parse(model, given, conversation.parameters)
+    except parameters.Invalid as invalid:
+        return invalid

@@ -49,8 +49,8 @@ def show(conversation: Conversation, message_id: int) -> bool:
 
 
 def as_state(conversation: Conversation, user) -> list[dict]:
-    """The branch on show as the page's script reads it: each message with its versions and the
-    user's feedback on it."""
+    """The branch on show as the page's script reads it: each message with its versions, the user's
+    feedback on it and, for a reply, the parameters it was sent with."""
     messages = list(conversation.messages.order_by("id"))
     siblings = versions(messages)
     given = {
@@ -68,6 +68,7 @@ def as_state(conversation: Conversation, user) -> list[dict]:
             "served_model": m.served_model,
             "finish_reason": m.finish_reason,
             "usage": m.usage,
+            "parameters": m.parameters,
             "status": m.status,
             "created": m.created.isoformat(),
             "versions": siblings.get(m.pk, []),

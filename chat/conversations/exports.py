@@ -12,8 +12,25 @@ def as_json(conversation: Conversation, messages: list[Message]) -> dict:
         "id": conversation.pk,
         "title": conversation.title,
         "created": conversation.created.isoformat(),
-        "messages": [message.as_export() for message in messages],
+        "parameters": conversation.parameters,
+        # Each reply with what it was sent with (its usage holds the upstream's cached and reasoning counts).
+        "messages": [{**message.as_export(), "parameters": message.parameters} for message in messages],
     }
+
+
+def sent_with(parameters: dict | None) -> list[str]:
+    """A reply's parameters as the Markdown export and the review transcript say them."""
+    return [f"{name} {value}" for name, value in (parameters or {}).items()]
+
+
+def token_details(usage: dict | None) -> str:
+    """What the upstream said of the counts, when it did: " (900 cached, 300 reasoning)"."""
+    usage = usage or {}
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    details = [f"{cached} cached" if cached else "", f"{reasoning} reasoning" if reasoning else ""]
+    shown = [detail for detail in details if detail]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def as_markdown(conversation: Conversation, messages: list[Message], owner: str = "") -> str:
@@ -30,8 +47,9 @@ def as_markdown(conversation: Conversation, messages: list[Message], owner: str 
         details = [message.served_model or message.model]
         if message.role == "assistant" and message.finish_reason and message.finish_reason != "stop":
             details.append(message.finish_reason)
+        details += sent_with(message.parameters)
         if message.usage and message.usage.get("total_tokens") is not None:
-            details.append(f"{message.usage['total_tokens']} tokens")
+            details.append(f"{message.usage['total_tokens']} tokens{token_details(message.usage)}")
         suffix = f" ({', '.join(d for d in details if d)})" if any(details) else ""
         lines += [f"## {heading}{suffix}", "", message.content, ""]
     return "\n".join(lines).rstrip() + "\n"

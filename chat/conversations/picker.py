@@ -78,6 +78,11 @@ def entry(model: ChatModel, tier: int | None) -> dict:
         "price_tier": tier,
         "input_price": None if model.input_price is None else f"{model.input_price.normalize():f}",
         "output_price": None if model.output_price is None else f"{model.output_price.normalize():f}",
+        # What the conversation settings panel offers for it (static/chat/conversation-settings.js).
+        "takes_temperature": model.takes_temperature,
+        "reasoning_efforts": model.efforts,
+        "default_reasoning_effort": model.default_reasoning_effort or None,
+        "max_output_limit": model.max_output_limit,
     }
 
 

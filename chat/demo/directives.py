@@ -14,7 +14,7 @@ _DATED_RE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 # Newlines stand alone; leading horizontal whitespace sticks to the next word or punctuation mark.
 _TOKEN_RE = re.compile(r"\n|[^\S\n]*(?:\w+|[^\w\s])|[^\S\n]+")
 
-_INT_KEYS = frozenset({"status", "cut", "chunks", "window"})
+_INT_KEYS = frozenset({"status", "cut", "chunks", "window", "cached", "reasoning"})
 _FLAG_KEYS = frozenset({"garbage", "error_chunk", "no_usage", "echo", "stamp", "clock"})
 _KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS | {"delay", "finish"}
 

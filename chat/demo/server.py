@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from chat.demo.details import with_details
 from chat.demo.directives import (
     BadDirective,
     asks_for_a_title,
@@ -28,6 +29,7 @@ from chat.demo.directives import (
     tokenize,
 )
 from chat.demo.parameters import refusal
+from chat.demo.summaries import asks_for_a_summary, summary_for
 from chat.demo.usage import prompt_tokens as counted_prompt_tokens
 
 DEFAULT_MODELS: tuple[str, ...] = (
@@ -293,6 +295,8 @@ class FakeServer:
             pieces = [clean_text[i : i + 5] for i in range(0, len(clean_text), 5)]
         elif asks_for_a_title(messages):
             pieces = tokenize(title_for(clean_text))
+        elif asks_for_a_summary(messages):
+            pieces = tokenize(summary_for(clean_text))
         else:
             pieces = tokenize(canned_reply(clean_text))
             # Like the real API, a token limit cuts the canned reply short with finish_reason "length".
@@ -301,11 +305,14 @@ class FakeServer:
                 pieces = pieces[:limit]
                 finish = d.get("finish", "length")
         prompt_tokens = counted_prompt_tokens(messages)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
-        }
+        usage = with_details(
+            {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(pieces),
+                "total_tokens": prompt_tokens + len(pieces),
+            },
+            d,
+        )
         reply = _Reply(
             rid="resp_" + os.urandom(12).hex(),
             model=served_model(model),
@@ -445,7 +452,7 @@ class _Reply:
     rid: str
     model: str
     pieces: list[str]
-    usage: dict[str, int] | None
+    usage: dict[str, Any] | None
     delay: float
     finish: str
     created: int = dataclasses.field(default_factory=lambda: int(time.time()))

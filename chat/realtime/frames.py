@@ -19,6 +19,8 @@ from chat.lib.params import MAX_ID  # past it an id names nothing: not_found, ne
 MAX_CLIENT_ID = 64
 # orjson, which read frames before msgspec, took integers past 64 bits for floats: still bad_request.
 MAX_JSON_INT = 2**64 - 1
+MAX_PARAMETERS = 16  # a new chat's parameters: a handful of names, each a short value
+MAX_PARAMETER_TEXT = 64
 
 
 class Code(enum.StrEnum):
@@ -83,6 +85,8 @@ class Send(ClientFrame, tag="send"):
     content: str
     model: str | None = None
     system_prompt: str | None = None  # (extension) a new conversation's system prompt
+    # (extension) a new conversation's parameters (chat/conversations/parameters.py checks the values)
+    parameters: dict[str, str | int | float | None] | None = None
     edit: Id | None = None  # (extension) a new version of this user message
 
 
@@ -112,6 +116,7 @@ _FIELD_WORDS = {
     "content": "content must be some text.",
     "model": "model must be a model name.",
     "system_prompt": "system_prompt must be text without NUL characters.",
+    "parameters": "parameters must be an object of names and short values (text, numbers or null).",
     "edit": "edit must be a message id.",
     "message": "message must be the id of the reply to write again.",
 }
@@ -212,6 +217,25 @@ def _check(frame: ClientFrame, max_content: int) -> None:
         if len(frame.system_prompt) > max_content:
             words = f"A system prompt can hold at most {max_content:,} characters."
             raise BadFrame(Code.TOO_LARGE, words, echo)
+    if frame.parameters is not None:
+        if frame.conversation is not None:
+            raise BadFrame(Code.BAD_REQUEST, "parameters are for a new conversation only.", echo)
+        if not _short_values(frame.parameters):
+            raise BadFrame(Code.BAD_REQUEST, _FIELD_WORDS["parameters"], echo)
+
+
+def _short_values(parameters: dict) -> bool:
+    """A few names, each with a short value: no NUL, no integer past what JSON numbers hold."""
+    if len(parameters) > MAX_PARAMETERS:
+        return False
+    for name, value in parameters.items():
+        if not 0 < len(name) <= MAX_PARAMETER_TEXT or "\x00" in name:
+            return False
+        if isinstance(value, str) and (len(value) > MAX_PARAMETER_TEXT or "\x00" in value):
+            return False
+        if isinstance(value, int) and not -MAX_JSON_INT <= value <= MAX_JSON_INT:
+            return False
+    return True
 
 
 # Server frames --------------------------------------------------------------------------------
@@ -222,10 +246,15 @@ def encode(frame: dict) -> str:
 
 
 def usage_of(usage: dict | None) -> dict | None:
-    """The protocol's three counts of a stored usage, or None."""
+    """The protocol's three counts of a stored usage, or None; (extension) the upstream's details of
+    them (`prompt_tokens_details.cached_tokens`, `completion_tokens_details.reasoning_tokens`) if given."""
     if not usage:
         return None
-    return {name: usage.get(name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    counts = {name: usage.get(name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    for details in ("prompt_tokens_details", "completion_tokens_details"):
+        if isinstance(usage.get(details), dict):
+            counts[details] = usage[details]
+    return counts
 
 
 def started(
@@ -239,8 +268,10 @@ def started(
     fork: str | None = None,
     notice: str | None = None,
     budget: Any = None,
+    parameters: dict | None = None,
 ) -> dict:
-    """The user message is saved and the reply begins; `content`, `fork`, `notice`, `budget` are extensions.
+    """The user message is saved and the reply begins; `content`, `fork`, `notice`, `budget`, `parameters`
+    (what the reply is sent with, as `done` says it) are extensions.
 
     `budget` (a usage standing: `share`, `resets`) goes with the notice, so that a page can say it in
     its own language.
@@ -254,6 +285,7 @@ def started(
         "message": message,
         "model": model,
         "content": content,
+        "parameters": parameters,
     }
     if fork is not None:
         frame["fork"] = fork
@@ -276,8 +308,10 @@ def done(
     served_model: str | None,
     seq: int,
     length: int,
+    parameters: dict | None = None,
 ) -> dict:
-    """The end of a reply. `seq` and `length` (its characters) let a page tell it missed nothing."""
+    """The end of a reply. `seq` and `length` (its characters) let a page tell it missed nothing;
+    (extension) `parameters`: what the reply was sent with (temperature, reasoning_effort, max_tokens...)."""
     return {
         "type": "done",
         "conversation": conversation,
@@ -288,6 +322,7 @@ def done(
         "served_model": served_model or None,
         "seq": seq,
         "length": length,
+        "parameters": parameters,
     }
 
 

@@ -181,6 +181,7 @@ class Reply:
             fields.get("served_model"),
             self.seq,
             len(fields["content"]),
+            self.begun.reply.parameters,
         )
         await self.runtime.publish(self.conversation_id, frames.encode(done))
         if self.begun.new_conversation and error is None and fields["finish_reason"] != FinishReason.STOPPED:

@@ -143,11 +143,11 @@ class Runtime:
                 raise Refused(Code.NOT_FOUND, "No such conversation.")
             raise Refused(Code.BUSY, "A reply is already being written in this conversation.")
         if isinstance(frame, frames.Regenerate):
-            fork, content, system_prompt = store.Fork(regenerate=frame.message), "", None
+            fork, content, system_prompt, chosen = store.Fork(regenerate=frame.message), "", None, None
         else:
             fork = store.Fork(edit=frame.edit) if frame.edit is not None else None
-            content, system_prompt = frame.content, frame.system_prompt
-        arguments = (user, conversation_id, frame.model, content, self.worker, system_prompt, fork)
+            content, system_prompt, chosen = frame.content, frame.system_prompt, frame.parameters
+        arguments = (user, conversation_id, frame.model, content, self.worker, system_prompt, fork, chosen)
         try:
             begun = await store.begin(*arguments)
         except Refused as refused:
@@ -182,6 +182,7 @@ class Runtime:
             fork=None if fork is None else ("regenerate" if fork.regenerate is not None else "edit"),
             notice=begun.notice,
             budget=begun.standing if begun.notice else None,
+            parameters=begun.reply.parameters,
         )
         await self.publish(reply.conversation_id, frames.encode(started))
 
@@ -322,6 +323,7 @@ def done_frame(message: Message) -> dict:
         message.served_model,
         message.last_seq,
         len(message.content),
+        message.parameters,  # recorded when it began
     )
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from chat.conversations import parameters
 from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, budgets
 from chat.realtime.frames import Code, FinishReason, Refused
 from chat.usage import accounting as usage
@@ -53,17 +54,20 @@ def begin(
     worker: str,
     system_prompt: str | None = None,
     fork: Fork | None = None,
+    chosen: dict | None = None,
 ) -> Begun:
     """Check everything, then save the user's message and an empty streaming reply together.
 
-    A new conversation takes the system prompt given, else the user's default one. A fork edits a
-    question (the new one is its sibling) or regenerates a reply (no new question: a sibling reply).
+    A new conversation takes the system prompt given, else the user's default one, and the parameters
+    `chosen` (checked against the model). A fork edits a question (the new one is its sibling) or
+    regenerates a reply (no new question: a sibling reply).
     """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
     asked = model_name or (conversation.model if conversation else None)
     chat_model = ChatModel.for_send(user, asked)
     if chat_model is None:
         raise Refused(Code.MODEL_UNAVAILABLE, f"The model {asked or 'chosen'} is not available to you.")
+    chosen = _parameters_of_new(chat_model, chosen)
     key = ApiKey.objects.for_user(user)
     if key is None and not settings.TOKENOFF_DEMO:
         from chat.models import SiteSettings  # only on this rare path: a query a send need not make
@@ -89,6 +93,7 @@ def begin(
                     title=Conversation.title_from(content),
                     model=chat_model.name,
                     system_prompt=system_prompt or "",
+                    parameters=chosen,
                     created=now,
                     updated=now,
                 )
@@ -109,6 +114,7 @@ def begin(
                 parent=user_message,
                 role=Message.Role.ASSISTANT,
                 model=chat_model.name,
+                parameters=_sent_with(chat_model, conversation),
                 status=Message.Status.STREAMING,
                 via_team_key=via_team_key,
                 worker=worker,
@@ -129,7 +135,32 @@ def begin(
         raise _quota_exceeded(over.whose, over.resets) from None
     if hold is not None:
         chat_model.max_output_tokens = hold.output_tokens  # the request may not write past its reservation
+        sent = parameters.sent_with(chat_model.request_parameters())
+        if sent != reply.parameters:
+            reply.parameters = sent
+            Message.objects.filter(pk=reply.pk).update(parameters=sent)
     return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice, budget)
+
+
+def _parameters_of_new(chat_model: ChatModel, given: dict | None) -> dict:
+    """A new conversation's parameters as parse stores them; bad_request for a name or value refused."""
+    if not given:
+        return {}
+    unknown = sorted(set(given) - set(parameters.KEYS))
+    if unknown:
+        names = ", ".join(parameters.KEYS)
+        raise Refused(Code.BAD_REQUEST, f"parameters takes {names}; not {unknown[0][:40]!r}.")
+    try:
+        return parameters.parse(chat_model, given)
+    except parameters.Invalid as invalid:
+        raise Refused(Code.BAD_REQUEST, f"parameters.{invalid.field}: {invalid.message}") from None
+
+
+def _sent_with(chat_model: ChatModel, conversation: Conversation) -> dict:
+    """The conversation's parameters over the catalogue's fixed ones, as the model takes them (the row in
+    memory carries them to the request: chat/upstream/client.py), and what the reply records of them."""
+    parameters.apply(chat_model, conversation.parameters)
+    return parameters.sent_with(chat_model.request_parameters())
 
 
 def _quota_exceeded(whose: str, resets) -> Refused:
@@ -182,7 +213,8 @@ def save_final(begun: Begun, fields: dict) -> bool:
     now = timezone.now()
     failed = fields.get("finish_reason") == FinishReason.ERROR
     counted = usage.from_upstream(fields.get("usage"), begun.upstream_messages, fields["content"], failed)
-    cost = usage.cost_of(counted, begun.chat_model.input_price, begun.chat_model.output_price)
+    model = begun.chat_model
+    cost = usage.cost_of(counted, model.input_price, model.output_price, model.cached_input_price)
     with transaction.atomic():
         updated = Message.objects.filter(pk=begun.reply.pk, status=Message.Status.STREAMING).update(
             status=Message.Status.DONE,
@@ -191,6 +223,8 @@ def save_final(begun: Begun, fields: dict) -> bool:
             usage_estimated=counted.estimated,
             prompt_tokens=counted.prompt_tokens,
             completion_tokens=counted.completion_tokens,
+            cached_tokens=counted.cached_tokens,
+            reasoning_tokens=counted.reasoning_tokens,
             cost=cost,
             **{**fields, **_error_message(fields), "usage": counted.as_json()},
         )

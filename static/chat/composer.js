@@ -16,6 +16,7 @@ const stopButton = composer ? composer.querySelector('[data-action="stop"]') : n
 const charCount = document.getElementById("char-count");
 const connectionStatus = document.getElementById("connection-status");
 const systemPrompt = document.getElementById("system-prompt");
+const modelSettings = document.getElementById("model-settings");
 
 const supportsFieldSizing = typeof CSS !== "undefined" && CSS.supports && CSS.supports("field-sizing", "content");
 
@@ -159,9 +160,42 @@ function trySend() {
     return;
   }
   const frame = { type: "send", conversation: state.conversationId, content: content };
-  // A new chat starts with the system prompt of the panel (the user's default unless changed).
-  if (state.conversationId === null && systemPrompt) frame.system_prompt = systemPrompt.value;
+  if (state.conversationId === null) {
+    // A new chat starts with the system prompt of the panel (the user's default unless changed)
+    // and its model settings; from then on the conversation keeps them (conversation-settings.js).
+    if (systemPrompt) frame.system_prompt = systemPrompt.value;
+    const invalid = invalidSetting();
+    if (invalid) {
+      showError(format(_("Check the model settings: %s"), [invalid.validationMessage]));
+      return;
+    }
+    const chosen = chosenParameters();
+    if (Object.keys(chosen).length) frame.parameters = chosen;
+  }
   startReply(frame, { content });
+}
+
+/** The model settings' fields the chosen model takes (conversation-settings.js shows only those). */
+function parameterControls() {
+  if (!modelSettings || modelSettings.hidden) return [];
+  return Array.from(modelSettings.querySelectorAll("[data-parameter]"))
+    .filter((field) => !field.hidden)
+    .map((field) => field.querySelector("input, select"))
+    .filter(Boolean);
+}
+
+/** The panel's model settings as set (text, as the settings form posts them); empty ones are left out. */
+function chosenParameters() {
+  const chosen = {};
+  for (const control of parameterControls()) {
+    if (control.value !== "") chosen[control.name] = control.value;
+  }
+  return chosen;
+}
+
+/** A setting out of its range (or no number), which the server would refuse: told before sending. */
+function invalidSetting() {
+  return parameterControls().find((control) => !control.validity.valid) || null;
 }
 
 /** Sends a frame that starts a reply (send, edit or regenerate); `started` or `error` answers it. */

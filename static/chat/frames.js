@@ -67,7 +67,10 @@ function onStarted(frame) {
   if (frame.title && frame.title !== state.title) setOpenTitle(frame.title);
   const user = appendMessage({ id: frame.user_message, role: "user", content: userText, status: "done" });
   if (!mine && !userText) user.wrapper.classList.add("is-remote");
-  const reply = appendMessage({ id: frame.message, role: "assistant", content: "", model: frame.model, status: "streaming" });
+  const reply = appendMessage({
+    id: frame.message, role: "assistant", content: "", model: frame.model, status: "streaming",
+    parameters: frame.parameters, // (extension) what it is sent with: the meta says it from the start
+  });
   reply.status = "streaming";
   reply.seq = 0;
   renderNow(reply);
@@ -105,6 +108,7 @@ function onDone(frame) {
     m.finishReason = frame.finish_reason || "";
     m.usage = frame.usage || null;
     m.usageEstimated = !!frame.usage_estimated;
+    if (frame.parameters) m.parameters = frame.parameters;
     if (m.finishReason !== "error") { m.errorCode = ""; m.errorMessage = ""; }
     if (frame.model) m.model = frame.model;
     if (frame.served_model) m.servedModel = frame.served_model;
@@ -287,6 +291,7 @@ function reconcileFromServer() {
         m.errorMessage = d.error_message || "";
         m.usage = d.usage || null;
         m.usageEstimated = !!(d.usage && d.usage.estimated);
+        m.parameters = d.parameters || null;
         if (d.model && !m.model) m.model = d.model;
         scheduleRender(m);
       }

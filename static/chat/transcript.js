@@ -1,6 +1,7 @@
 // The transcript: each message's element (cloned from the <template>s Django renders from
 // templates/chat/message.html, so the markup lives there once), its Markdown, its line of facts
 // and its action buttons; rendering batched per animation frame; sticking to the bottom.
+import { refreshContext } from "./context.js";
 import { modelLabel } from "./picker.js";
 import { renderMarkdown } from "./render.js";
 import { busy, messages, reasonFor, state } from "./store.js";
@@ -82,6 +83,7 @@ function registerMessage(data, elements) {
     card: elements.wrapper.querySelector(".message-error"),
     model: data.model || "",
     servedModel: data.served_model || "",
+    parameters: data.parameters || null,
     versions: (data.versions || []).map(String),
     feedback: data.feedback || null,
     created: data.created || null,
@@ -151,6 +153,26 @@ const dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || unde
   month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });
 
+/** What a reply was sent with, as the meta says it: its effort, temperature and longest reply. */
+function parameterParts(p) {
+  if (!p || typeof p !== "object") return [];
+  const parts = [];
+  if (typeof p.reasoning_effort === "string") parts.push(format(_("effort %s"), [p.reasoning_effort]));
+  if (typeof p.temperature === "number") parts.push(format(_("temperature %s"), [formatNumber(p.temperature)]));
+  if (typeof p.max_tokens === "number") parts.push(format(_("at most %s tokens"), [formatNumber(p.max_tokens)]));
+  return parts;
+}
+
+/** " (900 cached, 300 reasoning)": what the upstream said of the counts, when it did. */
+function tokenDetails(u) {
+  const cached = u.prompt_tokens_details && u.prompt_tokens_details.cached_tokens;
+  const reasoning = u.completion_tokens_details && u.completion_tokens_details.reasoning_tokens;
+  const details = [];
+  if (typeof cached === "number" && cached > 0) details.push(format(_("%s cached"), [formatNumber(cached)]));
+  if (typeof reasoning === "number" && reasoning > 0) details.push(format(_("%s reasoning"), [formatNumber(reasoning)]));
+  return details.length ? " (" + details.join(", ") + ")" : "";
+}
+
 function renderMeta(m) {
   if (!m.meta) return;
   m.meta.replaceChildren();
@@ -160,6 +182,13 @@ function renderMeta(m) {
     writing.className = "meta-writing";
     writing.textContent = _("Writing…");
     m.meta.append(writing);
+    // What the reply is being written with (started.parameters), already while it streams.
+    for (const part of parameterParts(m.parameters)) {
+      const span = document.createElement("span");
+      span.className = "meta-item";
+      span.textContent = part;
+      m.meta.append(span);
+    }
     return;
   }
   const parts = [];
@@ -175,6 +204,7 @@ function renderMeta(m) {
     }
     m.meta.append(model);
   }
+  parts.push(...parameterParts(m.parameters));
   const u = m.usage;
   // A failed call that got nothing back cost nothing: no "0 tokens" beside its card.
   const costNothing = m.finishReason === "error" && !(u && u.total_tokens);
@@ -182,7 +212,7 @@ function renderMeta(m) {
     if (u.total_tokens != null && m.usageEstimated) {
       parts.push(format(_("≈ %s tokens (estimated)"), [formatNumber(u.total_tokens)]));
     } else if (u.total_tokens != null) {
-      parts.push(format(_("%s tokens"), [formatNumber(u.total_tokens)]));
+      parts.push(format(_("%s tokens"), [formatNumber(u.total_tokens)]) + tokenDetails(u));
     } else if (u.prompt_tokens != null || u.completion_tokens != null) {
       parts.push(format(_("%(in)s in · %(out)s out"), { in: formatNumber(u.prompt_tokens || 0), out: formatNumber(u.completion_tokens || 0) }));
     }
@@ -359,4 +389,5 @@ export function renderActions(m) {
 
 export function renderAllActions() {
   for (const m of messages.values()) renderActions(m);
+  refreshContext(); // a reply began or ended, or the branch changed: where the context starts may move
 }

@@ -88,6 +88,10 @@ def test_each_model_carries_its_label_description_capabilities_and_price_tier(cl
         "price_tier": 2,
         "input_price": "2",
         "output_price": "8",
+        "takes_temperature": True,
+        "reasoning_efforts": [],
+        "default_reasoning_effort": None,
+        "max_output_limit": 32_768,
     }
     assert models["gpt-4.1-nano"]["price_tier"] == 1 and models["o3-pro"]["price_tier"] == 3
     assert models["o3"]["reasoning"] and models["o3"]["long_context"]  # 200,000 tokens: long

@@ -379,6 +379,8 @@ async def test_attach_to_a_reply_running_nowhere_ends_it_as_interrupted(alice, t
         "served_model": None,
         "seq": 0,
         "length": 7,
+        # (extension) what the reply was sent with: none recorded for this row.
+        "parameters": None,
     }
     assert frames[-1]["streaming"] is False
     # And the conversation is free again.
