@@ -17,6 +17,9 @@ TOTALS = {
     "replies": Count("id"),
     "prompt": Coalesce(Sum("prompt_tokens"), 0),
     "completion": Coalesce(Sum("completion_tokens"), 0),
+    # What the upstream said of them where it did (prompt_tokens_details, completion_tokens_details).
+    "cached": Coalesce(Sum("cached_tokens"), 0),
+    "reasoning": Coalesce(Sum("reasoning_tokens"), 0),
     "cost": Sum("cost"),
     "estimated": Count("id", filter=Q(usage_estimated=True)),
 }
@@ -51,6 +54,8 @@ class Row:
     completion: int
     cost: Decimal | None
     estimated: int
+    cached: int = 0  # of the input, read from the upstream's prompt cache
+    reasoning: int = 0  # of the output, spent thinking
     share: float = 0.0  # of the largest row, for the bars
 
     @property
@@ -64,10 +69,8 @@ class Row:
 
 
 def _rows(grouped, label) -> list[Row]:
-    rows = [
-        Row(str(label(g)), g["replies"], g["prompt"], g["completion"], g["cost"], g["estimated"])
-        for g in grouped
-    ]
+    totals = ("replies", "prompt", "completion", "cost", "estimated", "cached", "reasoning")
+    rows = [Row(str(label(g)), **{name: g[name] for name in totals}) for g in grouped]
     top = max((row.tokens for row in rows), default=0) or 1
     for row in rows:
         row.share = row.tokens / top
@@ -89,13 +92,22 @@ def by_day(replies: QuerySet[Message], month: dt.date) -> list[Row]:
     grouped = {
         g["day"]: g for g in replies.annotate(day=TruncDate("created")).values("day").annotate(**TOTALS)
     }
-    empty = {"replies": 0, "prompt": 0, "completion": 0, "cost": None, "estimated": 0}
+    empty = {
+        "replies": 0,
+        "prompt": 0,
+        "completion": 0,
+        "cost": None,
+        "estimated": 0,
+        "cached": 0,
+        "reasoning": 0,
+    }
     days = [month + dt.timedelta(days=n) for n in range((next_month(month) - month).days)]
     return _rows([{**empty, **grouped.get(day, {}), "day": day} for day in days], lambda g: g["day"].day)
 
 
 def csv_rows(replies: QuerySet[Message]):
-    """One line per day, person and model: what a spreadsheet wants."""
+    """One line per day, person and model: what a spreadsheet wants. New columns go at the end: scripts
+    read the others by position."""
     yield [
         "date",
         "user",
@@ -106,6 +118,8 @@ def csv_rows(replies: QuerySet[Message]):
         "total_tokens",
         "cost",
         "estimated_replies",
+        "cached_tokens",
+        "reasoning_tokens",
     ]
     grouped = (
         replies.annotate(day=TruncDate("created"))
@@ -124,6 +138,8 @@ def csv_rows(replies: QuerySet[Message]):
             g["prompt"] + g["completion"],
             g["cost"] if g["cost"] is not None else "",
             g["estimated"],
+            g["cached"],
+            g["reasoning"],
         ]
 
 
