@@ -58,6 +58,17 @@ FAMILIES: tuple[tuple[re.Pattern[str], Family], ...] = (
 )
 
 
+def limits_of(model: str) -> dict[str, int]:
+    """What the fake's /models says of a model it knows, as OpenAI-compatible upstreams that say
+    anything do (OpenAI itself says nothing): its context window and maximum output."""
+    family = family_of(model)
+    if family is None:
+        return {}
+    return {"context_window": family.window} | (
+        {"max_output_tokens": family.max_output} if family.max_output else {}
+    )
+
+
 def family_of(model: str) -> Family | None:
     name = _DATED.sub("", model)
     return next((family for pattern, family in FAMILIES if pattern.match(name)), None)

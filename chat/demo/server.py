@@ -28,7 +28,7 @@ from chat.demo.directives import (
     title_for,
     tokenize,
 )
-from chat.demo.parameters import refusal
+from chat.demo.parameters import limits_of, refusal
 from chat.demo.summaries import asks_for_a_summary, summary_for
 from chat.demo.usage import prompt_tokens as counted_prompt_tokens
 
@@ -226,6 +226,7 @@ class FakeServer:
         if response is None:
             data = [
                 {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "tokenoff"}
+                | limits_of(name)
                 for name in self.models
             ]
             body = orjson.dumps({"object": "list", "data": data})

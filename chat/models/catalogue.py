@@ -309,12 +309,22 @@ class ChatModel(models.Model):
         return cls.preferred(list(usable), Preferences.of(user).default_model_name)
 
     @classmethod
-    def sync(cls, names: list[str]) -> CatalogueSync:
-        """Add the names the catalogue lacks (disabled) and flag the models the upstream no longer lists."""
+    def sync(cls, names: list[str], entries: dict[str, dict] | None = None) -> CatalogueSync:
+        """Add the names the catalogue lacks (disabled) and flag the models the upstream no longer lists.
+
+        Where the upstream's /models entry says what a model takes (`entries`, see upstream_facts), a
+        new row takes it, and a known row gets the limits it still lacks: an admin's values stay."""
+        facts = {name: upstream_facts(entry) for name, entry in (entries or {}).items()}
         listed = set(names)
         known = set(cls.objects.values_list("name", flat=True))
         added = [name for name in dict.fromkeys(names) if name not in known]
         with transaction.atomic():
+            for name in listed & known:
+                for field in ("context_window", "max_output_limit"):
+                    if field in facts.get(name, {}):
+                        cls.objects.filter(name=name, **{f"{field}__isnull": True}).update(
+                            **{field: facts[name][field]}
+                        )
             last = cls.objects.aggregate(last=models.Max("sort_order"))["last"] or 0
             cls.objects.bulk_create(
                 [
@@ -327,6 +337,7 @@ class ChatModel(models.Model):
                         takes_temperature=not looks_like_reasoning(name),
                         takes_top_p=not looks_like_reasoning(name),
                         sort_order=last + 1 + index,
+                        **facts.get(name, {}),
                     )
                     for index, name in enumerate(added)
                 ]
@@ -335,6 +346,38 @@ class ChatModel(models.Model):
             cls.objects.exclude(name__in=listed).update(missing_upstream=True)
         missing = list(cls.objects.filter(missing_upstream=True).values_list("name", flat=True))
         return CatalogueSync(added=added, missing=missing)
+
+
+def _positive(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
+
+
+def upstream_facts(entry: dict) -> dict:
+    """What an upstream's /models entry says of a model, as catalogue fields: only what it states.
+
+    OpenAI's entries state none of it. OpenAI-compatible upstreams that do use these names:
+    `context_window` or `context_length`; `max_output_tokens`, `max_completion_tokens` or
+    `top_provider.max_completion_tokens`; `input_modalities` or `architecture.input_modalities`
+    (a list: "image" in it means vision)."""
+    if not isinstance(entry, dict):
+        return {}
+    provider = entry.get("top_provider") if isinstance(entry.get("top_provider"), dict) else {}
+    architecture = entry.get("architecture") if isinstance(entry.get("architecture"), dict) else {}
+    facts: dict = {}
+    window = _positive(entry.get("context_window")) or _positive(entry.get("context_length"))
+    if window:
+        facts["context_window"] = window
+    output = (
+        _positive(entry.get("max_output_tokens"))
+        or _positive(entry.get("max_completion_tokens"))
+        or _positive(provider.get("max_completion_tokens"))
+    )
+    if output:
+        facts["max_output_limit"] = output
+    modalities = entry.get("input_modalities", architecture.get("input_modalities"))
+    if isinstance(modalities, list):
+        facts["vision"] = "image" in modalities
+    return facts
 
 
 def price_tiers(models: list[ChatModel]) -> dict[str, int]:

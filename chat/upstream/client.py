@@ -279,9 +279,16 @@ async def complete(
 
 async def list_models(key: ApiKey | None) -> list[str]:
     """The model ids the upstream offers to this key."""
+    return [entry["id"] for entry in await list_model_entries(key)]
+
+
+async def list_model_entries(key: ApiKey | None) -> list[dict]:
+    """The upstream's /models entries as it sent them: `id`, and whatever else it says of a model
+    (OpenAI says nothing of its limits; some compatible upstreams give a context length, a maximum
+    output, input modalities: chat.models.catalogue.upstream_facts reads those)."""
     try:
         async with _one_off_client(key) as api:
-            return [model.id async for model in api.models.list()]
+            return [model.to_dict() async for model in api.models.list()]
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
 

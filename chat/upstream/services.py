@@ -25,4 +25,5 @@ def check_key(key: ApiKey) -> client.KeyCheck:
 
 def sync_catalogue() -> CatalogueSync:
     """Ask the upstream which models it offers (with the team key, else any key) and sync."""
-    return ChatModel.sync(async_to_sync(client.list_models)(ApiKey.objects.for_catalogue()))
+    entries = async_to_sync(client.list_model_entries)(ApiKey.objects.for_catalogue())
+    return ChatModel.sync([entry["id"] for entry in entries], {entry["id"]: entry for entry in entries})

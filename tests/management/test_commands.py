@@ -96,6 +96,44 @@ def test_sync_models_adds_what_the_upstream_lists_disabled(fake, team_key):
     assert fake.requests[-1].authorization == f"Bearer {CANARY_KEY}"
 
 
+def test_sync_models_takes_the_limits_the_upstream_states_and_keeps_an_admins(fake, team_key):
+    """The fake's /models states each known model's window and maximum output, as OpenAI-compatible
+    upstreams that say anything do: a new row takes them, a row without them gets them, an admin's
+    value stays."""
+    fake.models.append("gpt-4o-2099-01-01")
+    try:
+        ChatModel.objects.filter(name="o3-pro").delete()
+        ChatModel.objects.filter(name="o3").update(context_window=None, max_output_limit=None)
+        ChatModel.objects.filter(name="gpt-4.1").update(context_window=900_000)
+        run("sync_models")
+    finally:
+        fake.models.remove("gpt-4o-2099-01-01")
+    dated = ChatModel.objects.get(name="gpt-4o-2099-01-01")
+    assert (dated.context_window, dated.max_output_limit, dated.enabled) == (128_000, 16_384, False)
+    assert ChatModel.objects.get(name="o3-pro").context_window == 200_000
+    o3 = ChatModel.objects.get(name="o3")
+    assert (o3.context_window, o3.max_output_limit) == (200_000, 100_000)
+    assert ChatModel.objects.get(name="gpt-4.1").context_window == 900_000
+
+
+def test_what_an_upstream_states_of_a_model_is_read_only_where_it_is_stated():
+    from chat.models.catalogue import upstream_facts
+
+    assert upstream_facts({"id": "gpt-4.1", "object": "model", "owned_by": "openai"}) == {}
+    assert upstream_facts(
+        {
+            "id": "x",
+            "context_length": 32_768,
+            "top_provider": {"max_completion_tokens": 4096},
+            "architecture": {"input_modalities": ["text", "image"]},
+        }
+    ) == {"context_window": 32_768, "max_output_limit": 4096, "vision": True}
+    assert upstream_facts(
+        {"id": "y", "context_window": "lots", "max_output_tokens": -1, "input_modalities": ["text"]}
+    ) == {"vision": False}
+    assert upstream_facts({"id": "z", "context_window": True, "max_completion_tokens": 2**40}) == {}
+
+
 def test_sync_models_says_when_the_upstream_refuses(fake, settings):
     ApiKey.store("sk-bad-key-0000")
     with pytest.raises(CommandError, match="refused the API key"):
