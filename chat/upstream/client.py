@@ -267,10 +267,13 @@ class Completion:
 async def complete(
     key: ApiKey | None, model_name: str, messages: list[dict], max_tokens: int = 30
 ) -> Completion:
-    """A short blocking completion (titles)."""
+    """A short blocking completion (titles, summaries). Its cap goes as max_completion_tokens, which
+    every current chat model takes; max_tokens would be refused if the title model were a reasoning one."""
     api = keyed_client(_secret(key)).with_options(max_retries=0)
     try:
-        result = await api.chat.completions.create(model=model_name, messages=messages, max_tokens=max_tokens)
+        result = await api.chat.completions.create(
+            model=model_name, messages=messages, max_completion_tokens=max_tokens
+        )
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
     text = (result.choices[0].message.content or "") if result.choices else ""

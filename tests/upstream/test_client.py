@@ -98,6 +98,21 @@ async def test_a_reasoning_request_reaches_the_upstream_without_temperature(fake
     assert stream.served_model == "o4-mini-2025-04-14"
 
 
+@pytest.mark.parametrize("title_model", ["gpt-4.1-nano", "o4-mini", "gpt-5-nano"])
+async def test_a_short_completion_is_taken_by_chat_and_reasoning_models_alike(fake, title_model):
+    """Titles and summaries: a reasoning model as TOKENOFF_TITLE_MODEL must not meet a 400."""
+    answer = await upstream.complete(
+        stored_key(), title_model, [{"role": "user", "content": "[fake:chunks=2]"}], 30
+    )
+    (request,) = [r for r in fake.requests if r.body]
+    assert (
+        request.status == 200
+        and request.body["max_completion_tokens"] == 30
+        and "max_tokens" not in request.body
+    )
+    assert answer.text
+
+
 async def test_the_upstream_gets_the_body_exactly_as_built(fake):
     key = ApiKey(encrypted="", last4="")
     key.set_secret(CANARY_KEY)

@@ -250,7 +250,7 @@ async def test_title_usage_counts_against_the_budget(alice, team_key, fake):
     await socket.disconnect()
     done = next(frame for frame in frames if frame["type"] == "done")
     (title,) = title_requests(fake)
-    assert title.body["max_tokens"] == usage.TITLE_TOKENS
+    assert title.body["max_completion_tokens"] == usage.TITLE_TOKENS
     prompt = prompt_tokens(title.body["messages"])
     completion = len(tokenize(title_for("name this chat please")))
     spend = await sync_to_async(Spend.of)(month(), alice)
