@@ -12,3 +12,18 @@ def sign_in(page, base_url: str, username: str = "alice", password: str | None =
     # The log-in form's own button: the language switch in the top bar has a submit button too.
     page.click("form.login-form button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def open_chat(browser, base_url: str, path: str = "/", width: int = 1280, height: int = 860):
+    """A new browser context signed in as alice on a chat page whose socket is connected; the page
+    collects the Content Security Policy violations its console reports in `page.csp_violations`.
+    The caller closes the context."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
+    sign_in(page, base_url)
+    if path != "/":
+        page.goto(f"{base_url}{path}")
+    page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
+    return context, page

@@ -30,17 +30,11 @@ print(conversation.pk)
 
 @pytest.fixture
 def long_chat(browser, live, fake_server):
-    from tests.e2e.pages import sign_in
+    from tests.e2e.pages import open_chat
 
     fake_server.reset()
     conversation = live.shell(SEED).strip().splitlines()[-1]
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    sign_in(page, live.base_url)
-    page.goto(f"{live.base_url}/c/{conversation}/")
-    page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
+    context, page = open_chat(browser, live.base_url, f"/c/{conversation}/")
     yield page
     context.close()
     live.shell(

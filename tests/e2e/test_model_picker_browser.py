@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from chat.demo.directives import SERVED_MODEL_SUFFIX
 from tests.e2e.a11y import audit, describe, require_axe
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import open_chat, sign_in
 from tests.e2e.test_browser import send_and_wait
 from tests.e2e.waits import transitions_done
 
@@ -22,12 +22,7 @@ SELECT = "select[name=model]"
 @pytest.fixture
 def chat(browser, live, fake_server):
     fake_server.reset()
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    sign_in(page, live.base_url)
-    page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
+    context, page = open_chat(browser, live.base_url)
     yield page
     context.close()
 
