@@ -27,3 +27,25 @@ def open_chat(browser, base_url: str, path: str = "/", width: int = 1280, height
         page.goto(f"{base_url}{path}")
     page.wait_for_function("() => window.TokenOffChat && window.TokenOffChat.connected", timeout=10_000)
     return context, page
+
+
+# A name nobody has, and a wrong password for it: django-axes locks the name after a few tries.
+LOCKED = ("mallory", "not-the-password")
+
+
+def locked_out(page, base_url: str) -> bool:
+    """One wrong log-in as LOCKED; whether the page now says the name is locked out."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", LOCKED[0])
+    page.fill("input[name=password]", LOCKED[1])
+    with page.expect_navigation():
+        page.click("form.login-form button[type=submit]")
+    return page.locator("h1", has_text="Too many failed log-ins").count() == 1
+
+
+def lock_out(page, base_url: str) -> None:
+    """Fail to log in as LOCKED until django-axes locks the name (the locked-out page to audit)."""
+    for _ in range(10):
+        if locked_out(page, base_url):
+            return
+    raise AssertionError("django-axes never locked the name out")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.e2e.a11y import audit, describe, require_axe
 from tests.e2e.conftest import USERS
 from tests.e2e.live import LiveSite
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import lock_out, locked_out, sign_in
 from tests.e2e.review_seed import SUPERUSER
 from tests.e2e.test_browser import send_and_wait
 from tests.e2e.waits import transitions_done
@@ -59,7 +59,6 @@ COMBINATIONS = {
     "phone-light": {"viewport": {"width": 390, "height": 844}, "color_scheme": "light"},
     "phone-dark": {"viewport": {"width": 390, "height": 844}, "color_scheme": "dark"},
 }
-LOCKED = ("mallory", "not-the-password")
 IDLE = "() => window.TokenOffChat && window.TokenOffChat.connected && !window.TokenOffChat.streaming"
 # Set it to a directory to keep a screenshot of each page audited (to look at, not checked).
 SHOTS = os.environ.get("TOKENOFF_A11Y_SHOTS")
@@ -120,20 +119,9 @@ def site(live, browser, fake_server):
     )
     live.review_transcript = f"/review/{ids[0]}/"
     live.alice_change = f"/admin/auth/user/{ids[1]}/change/"
-    for _ in range(10):  # django-axes locks the name after a few wrong passwords
-        if locked_out(page, live):
-            break
+    lock_out(page, live.base_url)
     context.close()
     return live
-
-
-def locked_out(page, live) -> bool:
-    page.goto(f"{live.base_url}/accounts/login/")
-    page.fill("input[name=username]", LOCKED[0])
-    page.fill("input[name=password]", LOCKED[1])
-    with page.expect_navigation():
-        page.click("form.login-form button[type=submit]")
-    return page.locator("h1", has_text="Too many failed log-ins").count() == 1
 
 
 class Audit:
@@ -177,7 +165,7 @@ def test_the_pages_before_logging_in(site, check):
     page.goto(f"{base}{site.invitation}")
     page.locator("input[name=new_password1]").wait_for()
     check("invitation")
-    assert locked_out(page, site)
+    assert locked_out(page, site.base_url)
     check("locked-out")
     check.assert_clean(pages=3)
 

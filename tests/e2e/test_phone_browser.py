@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.pages import sign_in
+from tests.e2e.pages import lock_out, locked_out, sign_in
 from tests.e2e.review_seed import SUPERUSER
 from tests.e2e.test_browser import send_and_wait
 from tests.e2e.waits import transitions_done
@@ -16,7 +16,6 @@ from tests.e2e.waits import transitions_done
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SMALL = {"width": 360, "height": 740}
 PHONE = {"width": 390, "height": 844}
-LOCKED = ("mallory", "not-the-password")
 # The demo echoes it: a long title, a wide table and a long line of code come back rendered.
 WIDE = """[fake:echo] A conversation whose title is long enough to be cut on any phone screen
 
@@ -82,20 +81,9 @@ def site(live, browser, fake_server):
     )
     live.review_transcript = f"/review/{ids[0]}/"
     live.alice_change = f"/admin/auth/user/{ids[1]}/change/"
-    for _ in range(10):  # django-axes locks the name after a few wrong passwords
-        if locked_out(page, live):
-            break
+    lock_out(page, live.base_url)
     context.close()
     return live
-
-
-def locked_out(page, site) -> bool:
-    page.goto(f"{site.base_url}/accounts/login/")
-    page.fill("input[name=username]", LOCKED[0])
-    page.fill("input[name=password]", LOCKED[1])
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_load_state()
-    return page.locator("h1", has_text="Too many failed log-ins").count() == 1
 
 
 @pytest.fixture
@@ -149,7 +137,7 @@ def test_no_page_is_wider_than_a_360px_phone_in_either_theme(site, open_page):
         visitor.goto(f"{base}{site.invitation}")
         visitor.locator("input[name=new_password1]").wait_for()
         check(visitor, "invitation", scheme)
-        assert locked_out(visitor, site)
+        assert locked_out(visitor, site.base_url)
         check(visitor, "locked-out", scheme)
 
         page = open_page(SMALL, scheme)
