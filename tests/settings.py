@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 
 # Hermetic: never a developer's .env (the one `manage.py quickstart` writes; tokenoff_site/settings.py).
 os.environ["TOKENOFF_DOTENV"] = "0"
@@ -14,6 +15,9 @@ os.environ.setdefault("DJANGO_HTTPS", "0")
 # One prefix per run, so that two runs on one Redis never mix; the run's live daphnes are given it
 # (tests/e2e/live.py), so that they share it.
 os.environ.setdefault("TOKENOFF_REDIS_PREFIX", f"tokenoff-test-{secrets.token_hex(4)}")
+
+# Attachments go to a folder of this run's own (live daphnes inherit it), never the project's media/.
+os.environ.setdefault("TOKENOFF_MEDIA_ROOT", tempfile.mkdtemp(prefix="tokenoff-test-media-"))
 
 from tokenoff_site.settings import *  # noqa: F403
 

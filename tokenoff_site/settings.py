@@ -93,6 +93,14 @@ TOKENOFF_RETENTION_DAYS = env_int("TOKENOFF_RETENTION_DAYS", 0)
 if TOKENOFF_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("TOKENOFF_RETENTION_DAYS cannot be negative (0 keeps everything).")
 
+# Attachments (chat/attachments/): the files in Django's default storage, under this folder unless
+# STORAGES names another backend (django-storages' S3, say). Never served as static files: only
+# through the views that check who asks.
+TOKENOFF_MEDIA_ROOT = Path(env_str("TOKENOFF_MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_ROOT = TOKENOFF_MEDIA_ROOT
+TOKENOFF_ATTACHMENT_MAX_BYTES = env_int("TOKENOFF_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)  # per file
+TOKENOFF_ATTACHMENT_QUOTA_BYTES = env_int("TOKENOFF_ATTACHMENT_QUOTA_BYTES", 1024**3)  # stored per member
+
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 # Optional: encrypt what crosses Redis (chat text between processes) with these keys; the first encrypts.
@@ -232,7 +240,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # site never breaks for want of a collectstatic.
 _COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+    },
     "staticfiles": {
         # Whitenoise's CompressedManifestStaticFilesStorage, rewriting the scripts' module imports.
         "BACKEND": "chat.lib.static_storage.ModuleManifestStaticFilesStorage"
@@ -345,4 +355,7 @@ TOKENOFF_FRAMES_PER_SECOND = 10
 TOKENOFF_FRAME_BURST = 30
 # A reply's output held of a budget (and its limit) when its model sets no maximum of its own.
 TOKENOFF_RESERVE_OUTPUT_TOKENS = 16_384
+TOKENOFF_ATTACHMENTS_PER_MESSAGE = 10
+TOKENOFF_IMAGE_LONG_EDGE = 2048  # pixels: an image's long edge as sent upstream (never upscaled)
+TOKENOFF_ORPHAN_HOURS = 24  # an upload never sent is swept after this long
 TOKENOFF_CURRENCY = "USD"  # of the prices and budgets: shown "$1.23" for USD, else "1.23 EUR"

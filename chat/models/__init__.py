@@ -1,6 +1,7 @@
 """The chat app's models, one module per domain, all re-exported here: `from chat.models import X` works
 everywhere and Django registers every model under the one app label `chat`."""
 
+from chat.models.attachments import Attachment, MessageAttachment
 from chat.models.audit import AuditEntry
 from chat.models.budgets import Budget, Reservation, Spend
 from chat.models.catalogue import ChatModel, ModelLimit
@@ -13,6 +14,7 @@ from chat.models.site import Preferences, SiteSettings
 
 __all__ = [
     "ApiKey",
+    "Attachment",
     "AuditEntry",
     "Budget",
     "ChatModel",
@@ -20,6 +22,7 @@ __all__ = [
     "Feedback",
     "Flag",
     "Message",
+    "MessageAttachment",
     "ModelLimit",
     "Preferences",
     "Reservation",

@@ -24,6 +24,9 @@ class AuditEntry(models.Model):
         RESOLVE = "resolve", _("resolved a flag")
         EXPORT = "export", _("exported")
         PURGE = "purge", _("purged")
+        ATTACHMENT = "attachment", _("opened an attachment")
+        # Single sign-on: a member's groups changed to follow the identity provider's groups claim.
+        GROUPS = "groups", _("changed groups from the directory")
 
     created = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # The names are copied, not only linked: the trail must still say who and what after the
