@@ -60,6 +60,8 @@ class LiveSite:
             # of the run's processes.
             "DJANGO_HTTPS": os.environ.get("DJANGO_HTTPS", "0"),
             "TOKENOFF_REDIS_PREFIX": settings.TOKENOFF_REDIS_PREFIX,
+            # One folder of attachments for all of the site's processes, as one storage would be.
+            "TOKENOFF_MEDIA_ROOT": str(tmp / "media"),
             **extra_env,
         }
         if redis_url or settings.REDIS_URL:
