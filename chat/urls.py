@@ -13,6 +13,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("usage/", include("chat.usage.urls")),
+    path("api/attachments/", include("chat.attachments.urls")),
+    path("api/v1/", include("chat.api.urls")),
     path("c/<id:pk>/", views.conversation, name="conversation"),
     path("c/list.json", api.conversation_list, name="conversation_list"),
     path("c/search.json", api.conversation_search, name="conversation_search"),

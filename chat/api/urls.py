@@ -1,0 +1,3 @@
+"""/api/v1/: the OpenAI-compatible endpoint for scripts, with personal tokens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/api/attachments/: upload, and the file to its owner."""
+
+urlpatterns: list = []
