@@ -150,7 +150,11 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Refuses password log-ins of everyone but superusers when OIDC_SSO_ONLY is on (chat/accounts/sso.py).
+    "chat.accounts.sso.PasswordGate",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on over OpenID Connect; signs no one in while OIDC_ISSUER is unset.
+    "chat.accounts.sso.SSOBackend",
 ]
 
 ROOT_URLCONF = "tokenoff_site.urls"
@@ -224,6 +228,37 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Single sign-on over OpenID Connect (chat/accounts/sso.py, docs/deploy.md): off while OIDC_ISSUER is
+# unset. The provider's endpoints come from its discovery document, fetched at the first sign-in (never
+# here), unless given below. The OIDC_RP_* and OIDC_OP_* names are mozilla-django-oidc's.
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")  # unset: groups are left alone
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME")  # the button's label; unset: "single sign-on"
+OIDC_SSO_ONLY = bool(OIDC_ISSUER) and env_bool("OIDC_SSO_ONLY", False)
+# "idp-group=Our group,...": only these local groups follow the claim (created when first needed).
+# Unset: every local group follows the claim, by the same name.
+OIDC_GROUPS_MAP: dict[str, str] = {}
+for _entry in env_list("OIDC_GROUPS_MAP"):
+    _theirs, _sep, _ours = (part.strip() for part in _entry.rpartition("="))
+    if not (_sep and _theirs and _ours):
+        raise ImproperlyConfigured(f"OIDC_GROUPS_MAP: {_entry!r} is not of the form idp-group=Local group.")
+    OIDC_GROUPS_MAP[_theirs] = _ours
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_URI")
+OIDC_RP_SIGN_ALGO = "RS256"  # the ID token's signature, checked against the provider's published keys
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10  # seconds, for each request to the provider
+# django-axes throttles password log-ins; single sign-on's callbacks are not password guesses.
+AXES_WHITELIST_CALLABLE = "chat.accounts.sso.exempt_from_lockout"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

@@ -18,6 +18,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from chat.accounts import sso
 from chat.accounts.forms import SignupForm
 from chat.models import SiteSettings
 
@@ -96,14 +97,17 @@ class InvitationView(PasswordResetConfirmView):
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
-        # A deactivated account's link opens nothing.
-        return user if user is not None and user.is_active else None
+        # A deactivated account's link opens nothing; nor, in SSO-only mode, a member's (they sign in
+        # through the identity provider).
+        if user is None or not user.is_active or (sso.password_login_closed() and not user.is_superuser):
+            return None
+        return user
 
 
 @sensitive_post_parameters("password1", "password2")
 def signup(request: HttpRequest) -> HttpResponse:
     """Open sign-up, when the site settings allow it; otherwise there is no such page."""
-    if not SiteSettings.current().open_signup:
+    if not SiteSettings.current().open_signup or sso.password_login_closed():
         raise Http404(_("Sign-up is closed on this site."))
     if request.user.is_authenticated:
         return redirect("chat:home")

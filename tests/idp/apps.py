@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IdentityProviderConfig(AppConfig):
+    name = "tests.idp"
+    label = "idp"
