@@ -10,12 +10,18 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_out
-        from django.db.models.signals import post_save, pre_delete
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
+        from chat.attachments import cleanup
         from chat.lib import checks  # noqa: F401  (checks register themselves)
+        from chat.models import Attachment
         from chat.realtime import signals
 
         user_model = get_user_model()
         post_save.connect(signals.user_saved, sender=user_model, dispatch_uid="chat.user_saved")
         pre_delete.connect(signals.user_deleted, sender=user_model, dispatch_uid="chat.user_deleted")
         user_logged_out.connect(signals.user_logged_out, dispatch_uid="chat.user_logged_out")
+        # Whatever deletes an attachment (its conversation, its owner, the sweep) deletes its files.
+        post_delete.connect(
+            cleanup.attachment_deleted, sender=Attachment, dispatch_uid="chat.attachment_deleted"
+        )

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chat.lib.params import register_id_converter
-from chat.review import views
+from chat.review import attachments, views
 
 register_id_converter()
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("flags/", views.flag_list, name="flags"),
     path("flags/<id:pk>/resolve/", views.resolve_flag, name="resolve_flag"),
     path("export/", views.export, name="export"),
+    path("attachments/<str:pk>/", attachments.attachment_file, name="attachment"),
+    path("attachments/<str:pk>/thumbnail/", attachments.attachment_thumbnail, name="attachment_thumbnail"),
 ]
