@@ -33,4 +33,7 @@ urlpatterns = [
     path("settings/key/test/", preferences.test_key, name="test_key"),
     path("settings/key/delete/", preferences.delete_key, name="delete_key"),
     path("settings/preferences/", preferences.save_preferences, name="save_preferences"),
+    path("settings/tokens/", preferences.create_token, name="create_token"),
+    path("settings/tokens/<id:pk>/revoke/", preferences.revoke_token, name="revoke_token"),
+    path("settings/tokens/conversations/", preferences.save_api_preferences, name="save_api_preferences"),
 ]

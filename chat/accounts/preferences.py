@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from chat.accounts import api_tokens
 from chat.accounts.forms import ApiKeyForm, ConversationSettingsForm, PreferencesForm
 from chat.conversations import parameters
-from chat.models import ApiKey, ChatModel, Conversation, Preferences, SiteSettings
+from chat.models import ApiKey, ApiToken, ChatModel, Conversation, Preferences, SiteSettings
 from chat.upstream import services
 
 CHECK_LEVELS = {"ok": messages.SUCCESS, "rejected": messages.ERROR}
 
 
-def _page(request: HttpRequest, key_form: ApiKeyForm | None = None, prefs_form=None, status: int = 200):
+def _page(
+    request: HttpRequest,
+    key_form: ApiKeyForm | None = None,
+    prefs_form=None,
+    status: int = 200,
+    token_form=None,
+    **shown,
+) -> HttpResponse:
+    """The settings page; `shown` adds what one answer shows once (a new API token)."""
     user = request.user
     own_key = ApiKey.objects.filter(user=user).first()
     context = {
@@ -27,6 +38,8 @@ def _page(request: HttpRequest, key_form: ApiKeyForm | None = None, prefs_form=N
         "self_service": SiteSettings.current().self_service_keys,
         "key_form": key_form or ApiKeyForm(),
         "prefs_form": prefs_form or PreferencesForm(instance=Preferences.of(user), user=user),
+        **api_tokens.context_of(user, token_form),
+        **shown,
     }
     return render(request, "chat/settings.html", context, status=status)
 
@@ -141,3 +154,45 @@ def _chosen_parameters(request: HttpRequest, conversation: Conversation, model_n
         return parameters.parse(model, given, conversation.parameters)
     except parameters.Invalid as invalid:
         return invalid
+
+
+# API tokens (chat/accounts/api_tokens.py) ------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_POST
+def create_token(request: HttpRequest) -> HttpResponse:
+    """A new token, shown on the page this once (never kept in a session or a message)."""
+    if not ApiToken.may_create(request.user):
+        raise PermissionDenied(_("You may not create API tokens. Ask an admin."))
+    form = api_tokens.ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _page(request, token_form=form, status=400)
+    row, token = ApiToken.issue(request.user, form.cleaned_data["name"], form.cleaned_data["expires"])
+    return _page(request, new_token=token, new_token_row=row)
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, owner=request.user)
+    if token.revoke():
+        messages.success(
+            request, _("The token %(name)s is revoked: it stops working now.") % {"name": token.name}
+        )
+    return redirect("chat:settings")
+
+
+@login_required
+@require_POST
+def save_api_preferences(request: HttpRequest) -> HttpResponse:
+    hide = request.POST.get("hide_api_conversations") == "on"
+    Preferences.objects.update_or_create(user=request.user, defaults={"hide_api_conversations": hide})
+    messages.success(
+        request,
+        _("Saved: API conversations are hidden from your sidebar.")
+        if hide
+        else _("Saved: API conversations are shown in your sidebar."),
+    )
+    return redirect("chat:settings")

@@ -3,13 +3,13 @@
 keys.py: API keys (write-only, masked, tested, re-encrypted); catalogue.py: the models, their
 parameters and who may use them; people.py: users, invitations, groups and the site settings;
 budgets.py: monthly budgets and spend; review.py: the audit trail, flags and the review notice;
-lockouts.py: django-axes' log-in records, for superusers only.
+lockouts.py: django-axes' log-in records, for superusers only; api_tokens.py: members' personal API tokens.
 """
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chat.admin import budgets, catalogue, keys, lockouts, people, review  # noqa: F401  (each registers its models)
+from chat.admin import api_tokens, budgets, catalogue, keys, lockouts, people, review  # noqa: F401  (each registers its models)
 
 admin.site.site_header = "TokenOff Chat"
 admin.site.site_title = _("TokenOff Chat admin")

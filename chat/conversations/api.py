@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat.conversations import branches
 from chat.lib.keyset import Cursor
 from chat.lib.params import has_nul, parse_id
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, Preferences
 from chat.models.feedback import Feedback
 from chat.review.search import search, snippets
 
@@ -39,15 +39,25 @@ def row(conversation: Conversation) -> dict:
         "updated": conversation.updated.isoformat(),
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        # "api" for a script's call to /api/v1/ (the sidebar marks it), with the name of its token.
+        "source": conversation.source,
+        "api_token_name": conversation.api_token_name,
     }
 
 
-SIDEBAR_FIELDS = ("id", "title", "updated", "pinned", "archived")
+SIDEBAR_FIELDS = ("id", "title", "updated", "pinned", "archived", "source", "api_token_name")
+
+
+def listed(user):
+    """The owner's conversations in the sidebar: the API's left out if they chose so (search finds them)."""
+    # In the same query (an uncorrelated EXISTS the database runs once): no query more for the page.
+    hidden = Exists(Preferences.objects.filter(user=user, hide_api_conversations=True))
+    return Conversation.objects.owned_by(user).filter(~Q(source="api") | ~hidden)
 
 
 def pinned(user) -> list[Conversation]:
     """Pinned conversations, all on the first page (a person pins a handful)."""
-    rows = Conversation.objects.owned_by(user).filter(archived=False, pinned=True).only(*SIDEBAR_FIELDS)
+    rows = listed(user).filter(archived=False, pinned=True).only(*SIDEBAR_FIELDS)
     return list(rows[:PAGE_SIZE])
 
 
@@ -60,7 +70,7 @@ def page(
     user, *, archived: bool = False, after: Cursor | None = None
 ) -> tuple[list[Conversation], str | None]:
     """One page of the rest, by last activity, seeking the sidebar index from the cursor (no OFFSET)."""
-    rows = Conversation.objects.owned_by(user).filter(archived=archived)
+    rows = listed(user).filter(archived=archived)
     if not archived:
         rows = rows.filter(pinned=False)
     if after is not None:

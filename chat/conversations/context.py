@@ -15,10 +15,15 @@ same cut, so two consecutive requests share everything up to the newer turns.
 The budget is the window less the room kept for the reply (the model's cap on a reply when one is
 set, else REPLY_ROOM, and never more than a quarter of the window) and a margin of a fiftieth of
 the window, counted as the upstream counts (chat/upstream/tokens.py).
+
+A message with attachments is sized by its text and its attachments' stored estimates (`attachment_tokens`
+on its row), and its list content (chat/attachments/parts.py, `render`) is built only when it is sent:
+the images of turns left out are never read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chat.upstream import tokens
@@ -57,7 +62,9 @@ class Fitted:
 
 
 def _size(message: dict, model: str) -> int:
-    return tokens.count_messages([message], model).tokens - tokens.REPLY_PRIMING
+    text = {"role": message["role"], "content": message["content"]}
+    counted = tokens.count_messages([text], model).tokens - tokens.REPLY_PRIMING
+    return counted + message.get("attachment_tokens", 0)
 
 
 def _turns(rows: list[dict]) -> list[list[dict]]:
@@ -84,12 +91,21 @@ def first_kept(sizes: list[int], fixed: int, budget: int) -> int:
     return cut
 
 
-def _public(row: dict) -> dict:
+def _public(row: dict, render: Callable[[dict], list] | None = None) -> dict:
+    if render is not None and row.get("attachments"):
+        return {"role": row["role"], "content": render(row)}
     return {"role": row["role"], "content": row["content"]}
 
 
-def fit(rows: list[dict], system_prompt: str, limits: Limits, summary: dict | None = None) -> Fitted:
-    """The request's messages for a branch: `rows` oldest first (each with its `id`, `role`, `content`).
+def fit(
+    rows: list[dict],
+    system_prompt: str,
+    limits: Limits,
+    summary: dict | None = None,
+    render: Callable[[dict], list] | None = None,
+) -> Fitted:
+    """The request's messages for a branch: `rows` oldest first (each with its `id`, `role`, `content`;
+    with attachments, their `attachments` and `attachment_tokens`, which `render` makes a list content of).
 
     `summary` (its `content`, and `until`: the id of the last message it covers) goes, as a system
     message after the first exchange, in place of the messages up to `until` when that one is on the
@@ -99,7 +115,7 @@ def fit(rows: list[dict], system_prompt: str, limits: Limits, summary: dict | No
     head = [{"role": "system", "content": system_prompt}] if system_prompt else []
     turns = _turns(rows)
     first, later = (turns[0], turns[1:]) if len(turns) > 1 else ([], turns)
-    head += [_public(row) for row in first]
+    head += first  # rendered last: sized by their rows
     ids = [row["id"] for turn in later for row in turn]
     if summary is not None and summary["until"] in ids[:-1]:
         head.append({"role": "system", "content": SUMMARY_INTRO + summary["content"]})
@@ -112,7 +128,7 @@ def fit(rows: list[dict], system_prompt: str, limits: Limits, summary: dict | No
         fixed = tokens.REPLY_PRIMING + sum(_size(message, limits.model) for message in head)
         sizes = [sum(_size(row, limits.model) for row in turn) for turn in later]
         cut = first_kept(sizes, fixed, budget)
-    kept = [_public(row) for turn in later[cut:] for row in turn]
+    sent = [_public(row, render) for row in head + [row for turn in later[cut:] for row in turn]]
     left_out = tuple(row for turn in later[:cut] for row in turn)
     start = later[cut][0]["id"] if (cut or summary) and later else None
-    return Fitted(head + kept, start, left_out, summary)
+    return Fitted(sent, start, left_out, summary)

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from chat.models import Conversation, Message
+from django.db.models import Prefetch, prefetch_related_objects
+
+from chat.models import Conversation, Message, MessageAttachment
 
 ROLE_HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System"}
 
 
+def with_attachments(messages: list[Message]) -> list[Message]:
+    """The messages with their attachments fetched in one query (as_export reads them)."""
+    links = MessageAttachment.objects.select_related("attachment").order_by("position")
+    prefetch_related_objects(messages, Prefetch("attachment_links", queryset=links))
+    return messages
+
+
+def attachment_lines(message: Message) -> list[str]:
+    """A message's attachments as Markdown links to where their owner (or a reviewer) opens them."""
+    lines = []
+    for link in message.attachment_links.all():
+        attachment = link.attachment
+        url = f"/api/attachments/{attachment.pk}/"
+        lines.append(
+            f"- [{_link_text(attachment.name)}]({url}) ({attachment.kind}, {attachment.size:,} bytes)"
+        )
+    return lines
+
+
+def _link_text(name: str) -> str:
+    """A file name as a Markdown link's text: its brackets escaped, on one line."""
+    return " ".join(name.split()).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
 def as_json(conversation: Conversation, messages: list[Message]) -> dict:
+    messages = with_attachments(list(messages))
     return {
         "id": conversation.pk,
         "title": conversation.title,
@@ -35,6 +62,7 @@ def token_details(usage: dict | None) -> str:
 
 def as_markdown(conversation: Conversation, messages: list[Message], owner: str = "") -> str:
     """The conversation as Markdown; owner names whose it is (review exports hold several people's)."""
+    messages = with_attachments(list(messages))
     by = f" by {owner}" if owner else ""
     lines = [
         f"# {conversation.title or 'Conversation'}",
@@ -52,4 +80,7 @@ def as_markdown(conversation: Conversation, messages: list[Message], owner: str 
             details.append(f"{message.usage['total_tokens']} tokens{token_details(message.usage)}")
         suffix = f" ({', '.join(d for d in details if d)})" if any(details) else ""
         lines += [f"## {heading}{suffix}", "", message.content, ""]
+        attached = attachment_lines(message)
+        if attached:
+            lines += ["Attachments:", "", *attached, ""]
     return "\n".join(lines).rstrip() + "\n"

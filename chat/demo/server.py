@@ -15,12 +15,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from chat.demo import attachments
 from chat.demo.details import with_details
 from chat.demo.directives import (
     BadDirective,
     asks_for_a_title,
     canned_reply,
-    message_text,
     parse_directives,
     parse_header_directives,
     served_model,
@@ -273,10 +273,11 @@ class FakeServer:
             error = error_response(400, "you must provide a model parameter", "missing_model")
             return self._finish(record, error)
 
-        user_text = ""
+        user_text, user_content = "", None
         for message in reversed(messages):
             if isinstance(message, dict) and message.get("role") == "user":
-                user_text = message_text(message.get("content"))
+                user_content = message.get("content")
+                user_text = attachments.own_text(user_content)  # an attached document's text is not asked
                 break
         try:
             # Header directives win over the ones in the message text.
@@ -284,6 +285,8 @@ class FakeServer:
         except BadDirective as exc:
             return self._finish(record, error_response(400, str(exc), "bad_fake_directive"))
         failure = self._status_directive(record) or refusal(model, body, record.directives)
+        if failure is None and not attachments.accepts(model, messages):
+            failure = error_response(400, attachments.IMAGE_UNSUPPORTED, "invalid_value")
         if failure is not None:
             return self._finish(record, failure)
 
@@ -299,7 +302,9 @@ class FakeServer:
         elif asks_for_a_summary(messages):
             pieces = tokenize(summary_for(clean_text))
         else:
-            pieces = tokenize(canned_reply(clean_text))
+            seen = attachments.described(user_content)
+            said = canned_reply(clean_text) if clean_text.strip() or not seen else ""
+            pieces = tokenize("\n\n".join(text for text in (seen, said) if text))
             # Like the real API, a token limit cuts the canned reply short with finish_reason "length".
             limit = body.get("max_completion_tokens", body.get("max_tokens"))
             if isinstance(limit, int) and 0 < limit < len(pieces):

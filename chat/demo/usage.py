@@ -20,6 +20,7 @@ from typing import Any
 import tiktoken
 from tiktoken_ext import openai_public
 
+from chat.demo.attachments import images_tokens
 from chat.demo.directives import message_text
 
 SHIPPED_RANKS = Path(__file__).resolve().parent.parent / "lib" / "ranks" / "o200k_base.tiktoken.gz"
@@ -65,4 +66,5 @@ def prompt_tokens(messages: list[Any]) -> int:
             parts.append(message["name"])
             total += 1  # the name's own marker
         total += MARKERS_PER_MESSAGE + sum(len(encoding.encode_ordinary(part)) for part in parts)
+        total += images_tokens(message.get("content"))
     return total

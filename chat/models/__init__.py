@@ -1,6 +1,7 @@
 """The chat app's models, one module per domain, all re-exported here: `from chat.models import X` works
 everywhere and Django registers every model under the one app label `chat`."""
 
+from chat.models.api_tokens import ApiToken
 from chat.models.attachments import Attachment, MessageAttachment
 from chat.models.audit import AuditEntry
 from chat.models.budgets import Budget, Reservation, Spend
@@ -14,6 +15,7 @@ from chat.models.site import Preferences, SiteSettings
 
 __all__ = [
     "ApiKey",
+    "ApiToken",
     "Attachment",
     "AuditEntry",
     "Budget",

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chat.attachments import parts
 from chat.conversations import context
 from chat.models.catalogue import ChatModel
 
@@ -41,6 +42,15 @@ class Conversation(models.Model):
         blank=True,
         help_text="What the member chose for this conversation: temperature, reasoning_effort, max_tokens",
     )
+    # Where it came from: the chat, or a script's call to /api/v1/ with one of the member's tokens. The
+    # token's name is copied: the conversation still says which script it was after the token is deleted.
+    source = models.CharField(
+        max_length=8, choices=[("chat", "chat"), ("api", "API")], default="chat", db_default="chat"
+    )
+    api_token = models.ForeignKey(
+        "chat.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    api_token_name = models.CharField(max_length=100, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -82,12 +92,23 @@ class Conversation(models.Model):
         rows = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
         model = ChatModel.objects.filter(name=self.model).only("context_window", "max_output_tokens").first()
         window, max_output = (model.context_window, model.max_output_tokens) if model else (None, None)
+        room = parts.document_room(window)
+        links = _attachment_links([row["id"] for row in rows if row["role"] == Message.Role.USER])
+        for row in rows:
+            if row["id"] in links:
+                row["attachments"] = links[row["id"]]
+                row["attachment_tokens"] = parts.tokens_of(row["attachments"], room)
         # The summary furthest along the branch: ids grow from a message to its replies.
         summary = (
             self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
         )
         limits = context.Limits(self.model, window, max_output)
-        return context.fit(rows, self.system_prompt, limits, summary.as_state() if summary else None)
+        summarised = summary.as_state() if summary else None
+
+        def render(row: dict) -> list[dict]:
+            return parts.content(row["content"], row["attachments"], room)
+
+        return context.fit(rows, self.system_prompt, limits, summarised, render)
 
 
 class Message(models.Model):
@@ -162,6 +183,16 @@ class Message(models.Model):
             "finish_reason": self.finish_reason or None,
             "usage": self.usage,
             "created": self.created.isoformat(),
+            # Prefetched by the exports (chat/conversations/exports.py): no query per message.
+            "attachments": [
+                {
+                    "id": link.attachment.pk,
+                    "name": link.attachment.name,
+                    "kind": link.attachment.kind,
+                    "size": link.attachment.size,
+                }
+                for link in self.attachment_links.all()
+            ],
         }
 
 
@@ -188,6 +219,17 @@ class Summary(models.Model):
 
     def as_state(self) -> dict:
         return {"id": self.pk, "content": self.content, "covered": self.covered, "until": self.until_id}
+
+
+def _attachment_links(message_ids: list[int]) -> dict[int, list]:
+    """The attachments these messages carry, in order, each link with its attachment: one query."""
+    if not message_ids:
+        return {}
+    link_model = Message._meta.get_field("attachment_links").related_model  # chat/models/attachments.py
+    found: dict[int, list] = {}
+    for link in link_model.objects.filter(message_id__in=message_ids).select_related("attachment"):
+        found.setdefault(link.message_id, []).append(link)
+    return found
 
 
 # The branch logic lives with the models so that they need nothing from chat.conversations;

@@ -28,6 +28,11 @@ class Preferences(models.Model):
         blank=True,
         help_text=_("Sent first in every new conversation; each conversation can change its own."),
     )
+    hide_api_conversations = models.BooleanField(
+        _("hide API conversations"),
+        default=False,
+        help_text=_("Keep the conversations your API tokens made out of the sidebar (search finds them)."),
+    )
 
     class Meta:
         verbose_name = _("preferences")

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import msgspec
 import orjson
+from django.conf import settings
 
+from chat.attachments.parts import valid_excerpt
 from chat.lib.params import MAX_ID  # past it an id names nothing: not_found, never a database error
 
 MAX_CLIENT_ID = 64
@@ -21,6 +23,8 @@ MAX_CLIENT_ID = 64
 MAX_JSON_INT = 2**64 - 1
 MAX_PARAMETERS = 16  # a new chat's parameters: a handful of names, each a short value
 MAX_PARAMETER_TEXT = 64
+MAX_ATTACHMENT_ID = 32  # Attachment.id's column
+MAX_EXCERPT = 100  # MessageAttachment.excerpt's column
 
 
 class Code(enum.StrEnum):
@@ -40,6 +44,7 @@ class Code(enum.StrEnum):
     UPSTREAM_ERROR = "upstream_error"
     CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"  # (extension) the upstream's 400 of that code
     UNSUPPORTED_PARAMETER = "unsupported_parameter"  # (extension) a 400 for a parameter or its value
+    ATTACHMENT_UNSUPPORTED = "attachment_unsupported"  # an image for a model without vision
     INTERNAL_ERROR = "internal_error"
 
 
@@ -79,6 +84,13 @@ class ClientFrame(msgspec.Struct, tag_field="type", frozen=True):
     """A frame from the browser; fields it does not know are ignored (the protocol grows by adding)."""
 
 
+class AttachmentChoice(msgspec.Struct, frozen=True):
+    """(extension) an attachment with the part of a long document to send: "first", or pages "1-5,9"."""
+
+    id: str
+    excerpt: str = ""
+
+
 class Send(ClientFrame, tag="send"):
     id: ClientId
     conversation: Id | None
@@ -88,6 +100,15 @@ class Send(ClientFrame, tag="send"):
     # (extension) a new conversation's parameters (chat/conversations/parameters.py checks the values)
     parameters: dict[str, str | int | float | None] | None = None
     edit: Id | None = None  # (extension) a new version of this user message
+    # The sender's attachment ids, or (extension) choices of a long document's part; on an edit, None
+    # keeps the edited question's attachments and a list (even empty) replaces them.
+    attachments: list[str | AttachmentChoice] | None = None
+
+    def attachment_choices(self) -> list[AttachmentChoice] | None:
+        """The attachments as choices (an id alone sends all of it), or None when not given."""
+        if self.attachments is None:
+            return None
+        return [AttachmentChoice(item) if isinstance(item, str) else item for item in self.attachments]
 
 
 class Regenerate(ClientFrame, tag="regenerate"):
@@ -119,6 +140,7 @@ _FIELD_WORDS = {
     "parameters": "parameters must be an object of names and short values (text, numbers or null).",
     "edit": "edit must be a message id.",
     "message": "message must be the id of the reply to write again.",
+    "attachments": 'attachments must be a list of attachment ids, or of {"id", "excerpt"} objects.',
 }
 _IDS = ("conversation", "edit", "message")
 
@@ -156,7 +178,9 @@ def _invalid(text: str, reason: str) -> BadFrame:
         return BadFrame(Code.BAD_REQUEST, "A frame is a JSON object with a type.")
     if reason.endswith("`$.type`"):
         return BadFrame(Code.BAD_REQUEST, f"Unknown frame type {raw['type'][:40]!r}.", raw)
-    if "missing required field" in reason:
+    if "`$.attachments" in reason:
+        field = "attachments"
+    elif "missing required field" in reason:
         field = reason.partition("`")[2].partition("`")[0]
     else:
         field = reason.rpartition("`$.")[2].rstrip("`").split(".")[0].split("[")[0]
@@ -201,8 +225,9 @@ def _check(frame: ClientFrame, max_content: int) -> None:
             raise BadFrame(Code.BAD_REQUEST, _FIELD_WORDS["model"], echo)
     if not isinstance(frame, Send):
         return
-    if not frame.content.strip():
+    if not frame.content.strip() and not frame.attachments:
         raise BadFrame(Code.BAD_REQUEST, _FIELD_WORDS["content"], echo)
+    _check_attachments(frame, echo)
     if "\x00" in frame.content:
         raise BadFrame(Code.BAD_REQUEST, "content cannot hold NUL characters.", echo)
     if len(frame.content) > max_content:
@@ -222,6 +247,24 @@ def _check(frame: ClientFrame, max_content: int) -> None:
             raise BadFrame(Code.BAD_REQUEST, "parameters are for a new conversation only.", echo)
         if not _short_values(frame.parameters):
             raise BadFrame(Code.BAD_REQUEST, _FIELD_WORDS["parameters"], echo)
+
+
+def _check_attachments(frame: Send, echo: dict) -> None:
+    """A few distinct ids, each short and without NUL; an excerpt is "first" or pages."""
+    choices = frame.attachment_choices()
+    if choices is None:
+        return
+    most = settings.TOKENOFF_ATTACHMENTS_PER_MESSAGE
+    if len(choices) > most:
+        raise BadFrame(Code.BAD_REQUEST, f"A message can carry at most {most} attachments.", echo)
+    for choice in choices:
+        if not 0 < len(choice.id) <= MAX_ATTACHMENT_ID or "\x00" in choice.id:
+            raise BadFrame(Code.BAD_REQUEST, _FIELD_WORDS["attachments"], echo)
+        if choice.excerpt and (len(choice.excerpt) > MAX_EXCERPT or not valid_excerpt(choice.excerpt)):
+            words = 'An excerpt is "first" or pages such as "1-5,9".'
+            raise BadFrame(Code.BAD_REQUEST, words, echo)
+    if len({choice.id for choice in choices}) < len(choices):
+        raise BadFrame(Code.BAD_REQUEST, "An attachment can go only once in a message.", echo)
 
 
 def _short_values(parameters: dict) -> bool:
@@ -269,9 +312,11 @@ def started(
     notice: str | None = None,
     budget: Any = None,
     parameters: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> dict:
     """The user message is saved and the reply begins; `content`, `fork`, `notice`, `budget`, `parameters`
-    (what the reply is sent with, as `done` says it) are extensions.
+    (what the reply is sent with, as `done` says it) and `attachments` (the user message's, described:
+    chat/attachments/parts.py) are extensions.
 
     `budget` (a usage standing: `share`, `resets`) goes with the notice, so that a page can say it in
     its own language.
@@ -287,6 +332,8 @@ def started(
         "content": content,
         "parameters": parameters,
     }
+    if attachments:
+        frame["attachments"] = attachments
     if fork is not None:
         frame["fork"] = fork
     if notice:

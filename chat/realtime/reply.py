@@ -190,6 +190,8 @@ class Reply:
     async def _name_conversation(self) -> None:
         """A short title from a small model; the first words of the question stay when it fails."""
         question = self.begun.user_message.content[:2000]
+        if not question.strip():
+            return  # attachments alone: their names stay the title
         messages = [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}]
         owner, paid_by_team = self.owner_id, self.begun.reply.via_team_key
         # Only with a model the member may use, and room in their budgets for it.

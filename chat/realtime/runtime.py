@@ -142,20 +142,22 @@ class Runtime:
             if not await store.owns(user, conversation_id):
                 raise Refused(Code.NOT_FOUND, "No such conversation.")
             raise Refused(Code.BUSY, "A reply is already being written in this conversation.")
+        attachments = None
         if isinstance(frame, frames.Regenerate):
             fork, content, system_prompt, chosen = store.Fork(regenerate=frame.message), "", None, None
         else:
             fork = store.Fork(edit=frame.edit) if frame.edit is not None else None
             content, system_prompt, chosen = frame.content, frame.system_prompt, frame.parameters
+            attachments = frame.attachment_choices()
         arguments = (user, conversation_id, frame.model, content, self.worker, system_prompt, fork, chosen)
         try:
-            begun = await store.begin(*arguments)
+            begun = await store.begin(*arguments, attachments=attachments)
         except Refused as refused:
             if refused.code != Code.BUSY or conversation_id is None:
                 raise
             # The reply in the way may belong to a process that died: end it and try once more.
             await self.recover()
-            begun = await store.begin(*arguments)
+            begun = await store.begin(*arguments, attachments=attachments)
         reply = Reply(self, begun, frame.id)
         self.replies[reply.conversation_id] = reply
         try:
@@ -163,10 +165,15 @@ class Runtime:
             await self.announce(reply, begun, fork)
         finally:
             # Whatever failed above (the channel layer, say), the reply is saved and must run to its end.
-            reply.task = self._spawn(reply.run())
-            if self._heartbeat is None or self._heartbeat.done():
-                self._heartbeat = self._spawn(self._beat())
+            self.launch(reply)
         return reply
+
+    def launch(self, reply: Reply) -> None:
+        """Run a begun reply as a task of this process, kept alive by the heartbeat (the API's too)."""
+        self.replies[reply.conversation_id] = reply
+        reply.task = self._spawn(reply.run())
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = self._spawn(self._beat())
 
     async def announce(self, reply: Reply, begun: store.Begun, fork: store.Fork | None) -> None:
         """The reply's `started`, to every socket following the conversation."""
@@ -183,6 +190,7 @@ class Runtime:
             notice=begun.notice,
             budget=begun.standing if begun.notice else None,
             parameters=begun.reply.parameters,
+            attachments=begun.attachments,
         )
         await self.publish(reply.conversation_id, frames.encode(started))
 

@@ -17,7 +17,8 @@ from django.utils.crypto import constant_time_compare
 
 from chat.conversations import parameters
 from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, budgets
-from chat.realtime.frames import Code, FinishReason, Refused
+from chat.realtime import attaching
+from chat.realtime.frames import AttachmentChoice, Code, FinishReason, Refused
 from chat.usage import accounting as usage
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Begun:
     new_conversation: bool
     notice: str | None = None
     standing: usage.Standing | None = None  # the budgets' standing behind the notice
+    attachments: list[dict] | None = None  # the question's, as `started` describes them
 
 
 def _owned_conversation(user, conversation_id: int) -> Conversation:
@@ -55,12 +57,15 @@ def begin(
     system_prompt: str | None = None,
     fork: Fork | None = None,
     chosen: dict | None = None,
+    opening: Opening | None = None,
+    attachments: list[AttachmentChoice] | None = None,
 ) -> Begun:
     """Check everything, then save the user's message and an empty streaming reply together.
 
     A new conversation takes the system prompt given, else the user's default one, and the parameters
     `chosen` (checked against the model). A fork edits a question (the new one is its sibling) or
-    regenerates a reply (no new question: a sibling reply).
+    regenerates a reply (no new question: a sibling reply). `attachments` are the sender's to carry (an
+    edit given None carries the edited question's); checked against the model before anything is saved.
     """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
     asked = model_name or (conversation.model if conversation else None)
@@ -68,6 +73,9 @@ def begin(
     if chat_model is None:
         raise Refused(Code.MODEL_UNAVAILABLE, f"The model {asked or 'chosen'} is not available to you.")
     chosen = _parameters_of_new(chat_model, chosen)
+    fork = fork or Fork()
+    carried = _carried(user, conversation, fork, attachments)
+    attaching.check(user, chat_model, carried)
     key = ApiKey.objects.for_user(user)
     if key is None and not settings.TOKENOFF_DEMO:
         from chat.models import SiteSettings  # only on this rare path: a query a send need not make
@@ -82,7 +90,6 @@ def begin(
         raise _quota_exceeded(budget.over, budget.resets)
     if conversation is None and system_prompt is None:
         system_prompt = Preferences.of(user).system_prompt
-    fork = fork or Fork()
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -90,24 +97,28 @@ def begin(
             if new:
                 conversation = Conversation.objects.create(
                     owner=user,
-                    title=Conversation.title_from(content),
+                    title=Conversation.title_from(content or _names(carried)),
                     model=chat_model.name,
                     system_prompt=system_prompt or "",
                     parameters=chosen,
                     created=now,
                     updated=now,
+                    **(opening.fields if opening else {}),
                 )
             if fork.regenerate is not None:
                 user_message = _question_of(conversation, fork.regenerate)
             else:
                 user_message = Message.objects.create(
                     conversation=conversation,
-                    parent_id=None if new else _parent_of_question(conversation, fork.edit),
+                    parent_id=_opened(conversation, opening, now)
+                    if new
+                    else _parent_of_question(conversation, fork.edit),
                     role=Message.Role.USER,
                     content=content,
                     model=chat_model.name,
                     created=now,
                 )
+                attaching.bind(user_message, conversation, carried)
             # The partial unique index refuses a second streaming reply: busy, and nothing is saved.
             reply = Message.objects.create(
                 conversation=conversation,
@@ -128,6 +139,7 @@ def begin(
             # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
             # nothing after it can fail and leave the reservation behind.
             history = conversation.upstream_messages()
+            attaching.refuse_images_in(user, chat_model, history)
             hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
     except IntegrityError:
         raise Refused(Code.BUSY, "A reply is already being written in this conversation.") from None
@@ -139,7 +151,38 @@ def begin(
         if sent != reply.parameters:
             reply.parameters = sent
             Message.objects.filter(pk=reply.pk).update(parameters=sent)
-    return Begun(conversation, user_message, reply, chat_model, key, history, new, budget.notice, budget)
+    if fork.regenerate is not None:
+        carried = attaching.kept_from(user_message.pk)
+    return Begun(
+        conversation,
+        user_message,
+        reply,
+        chat_model,
+        key,
+        history,
+        new,
+        budget.notice,
+        budget,
+        attaching.described(carried),
+    )
+
+
+def _carried(
+    user, conversation: Conversation | None, fork: Fork, choices: list[AttachmentChoice] | None
+) -> list[attaching.Carried]:
+    """What the new question carries: those sent, or on an edit without a list, the edited question's."""
+    if fork.regenerate is not None:
+        return []  # the question keeps its own: they are in the history
+    if choices is None and fork.edit is not None and conversation is not None:
+        edited = conversation.messages.filter(pk=fork.edit, role=Message.Role.USER).values_list(
+            "pk", flat=True
+        )
+        return attaching.kept_from(edited.first())
+    return attaching.resolve(user, conversation, choices or [])
+
+
+def _names(carried: list[attaching.Carried]) -> str:
+    return ", ".join(item.attachment.name for item in carried)
 
 
 def _parameters_of_new(chat_model: ChatModel, given: dict | None) -> dict:
@@ -166,6 +209,26 @@ def _sent_with(chat_model: ChatModel, conversation: Conversation) -> dict:
 def _quota_exceeded(whose: str, resets) -> Refused:
     message = f"{whose.capitalize()} monthly budget is used up; it resets on {resets:%B} 1."
     return Refused(Code.QUOTA_EXCEEDED, message, resets=resets.isoformat())
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A new conversation that is not the chat's (an API call): its own fields, and the turns a script sent
+    before its question, saved in order ahead of it."""
+
+    fields: dict
+    turns: tuple[tuple[str, str], ...] = ()
+
+
+def _opened(conversation: Conversation, opening: Opening | None, now) -> int | None:
+    """Save the opening turns; the last one's id (the question's parent), or None without any."""
+    parent_id = None
+    for role, content in opening.turns if opening else ():
+        turn = Message.objects.create(
+            conversation=conversation, parent_id=parent_id, role=role, content=content, created=now
+        )
+        parent_id = turn.pk
+    return parent_id
 
 
 @dataclass(frozen=True)

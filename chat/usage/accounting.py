@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from chat.models import ChatModel, budgets
 from chat.models.budgets import Budget, Spend, month_start, next_month
+from chat.upstream import tokens
 
 # Without the upstream's count (a stopped or failed reply), about four characters make a token in
 # English text; a few tokens more per message cover the chat format's own markers.
@@ -57,9 +58,23 @@ def _tokens(text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)  # ceiling division
 
 
+def content_estimate(content, chars_per_token: int = CHARS_PER_TOKEN) -> int:
+    """A message content's tokens by its characters: a text, or a list of parts (attachments) whose
+    images count by their size (chat/upstream/tokens.py), never by the length of their base64."""
+    if isinstance(content, str):
+        return -(-len(content) // chars_per_token)
+    total = 0
+    for part in content if isinstance(content, list) else ():
+        if isinstance(part, dict) and part.get("type") == "image_url":
+            total += tokens.image_part_tokens(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            total += -(-len(part["text"]) // chars_per_token)
+    return total
+
+
 def estimate(history: list[dict], reply: str) -> Usage:
-    """What the upstream would have counted, from the text alone."""
-    prompt = sum(_tokens(message["content"]) + TOKENS_PER_MESSAGE for message in history)
+    """What the upstream would have counted, from the text (and the images' sizes) alone."""
+    prompt = sum(content_estimate(message["content"]) + TOKENS_PER_MESSAGE for message in history)
     return Usage(prompt_tokens=prompt, completion_tokens=_tokens(reply), estimated=True)
 
 
@@ -131,7 +146,9 @@ def record(
 
 def input_tokens(messages: list[dict]) -> int:
     """A generous count of a request's input, for its reservation."""
-    per_message = (-(-len(m["content"]) // RESERVE_CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE for m in messages)
+    per_message = (
+        content_estimate(m["content"], RESERVE_CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE for m in messages
+    )
     return TOKENS_PER_MESSAGE + sum(per_message)
 
 

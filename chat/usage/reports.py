@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext as _
 
 from chat.lib import money
 from chat.models import Message
@@ -87,6 +88,24 @@ def by_model(replies: QuerySet[Message]) -> list[Row]:
     return sorted(_rows(grouped, lambda g: g["model"]), key=lambda row: -row.tokens)
 
 
+def source_label(source: str, token_name: str) -> str:
+    """Where replies came from, as the pages say it: the chat, or the API with the token's name."""
+    if source != "api":
+        return _("Chat")
+    return _("API · %(token)s") % {"token": token_name} if token_name else _("API")
+
+
+def by_source(replies: QuerySet[Message]) -> list[Row]:
+    """The chat's replies, then the API's per token: what scripts spend apart from what people chat."""
+    grouped = (
+        replies.values(source=F("conversation__source"), token=F("conversation__api_token_name"))
+        .annotate(**TOTALS)
+        .order_by("source", "token")
+    )
+    rows = _rows(grouped, lambda g: source_label(g["source"], g["token"]))
+    return sorted(rows, key=lambda row: (row.label != _("Chat"), -row.tokens))
+
+
 def by_day(replies: QuerySet[Message], month: dt.date) -> list[Row]:
     """Every day of the month, with nothing where nothing was spent, so the chart reads as a calendar."""
     grouped = {
@@ -106,8 +125,8 @@ def by_day(replies: QuerySet[Message], month: dt.date) -> list[Row]:
 
 
 def csv_rows(replies: QuerySet[Message]):
-    """One line per day, person and model: what a spreadsheet wants. New columns go at the end: scripts
-    read the others by position."""
+    """One line per day, person, model and source (chat, or api with the token's name): what a spreadsheet
+    wants. New columns go at the end: scripts read the others by position."""
     yield [
         "date",
         "user",
@@ -120,12 +139,20 @@ def csv_rows(replies: QuerySet[Message]):
         "estimated_replies",
         "cached_tokens",
         "reasoning_tokens",
+        "source",
+        "api_token",
     ]
     grouped = (
         replies.annotate(day=TruncDate("created"))
-        .values("day", person=F("conversation__owner__username"), model_name=F("model"))
+        .values(
+            "day",
+            person=F("conversation__owner__username"),
+            model_name=F("model"),
+            source=F("conversation__source"),
+            token=F("conversation__api_token_name"),
+        )
         .annotate(**TOTALS)
-        .order_by("day", "person", "model_name")
+        .order_by("day", "person", "model_name", "source", "token")
     )
     for g in grouped:
         yield [
@@ -140,7 +167,18 @@ def csv_rows(replies: QuerySet[Message]):
             g["estimated"],
             g["cached"],
             g["reasoning"],
+            g["source"],
+            g["token"],
         ]
 
 
-__all__ = ["by_day", "by_model", "by_person", "csv_rows", "month_start", "parse_month", "replies_in"]
+__all__ = [
+    "by_day",
+    "by_model",
+    "by_person",
+    "by_source",
+    "csv_rows",
+    "month_start",
+    "parse_month",
+    "replies_in",
+]

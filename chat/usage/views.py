@@ -77,6 +77,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     context = {
         **_month_links(month),
         "models": reports.by_model(replies),
+        "sources": reports.by_source(replies),
         "day_chart": _day_chart(month, reports.by_day(replies, month)),
         "budgets": [line for line in budgets if line],
     }
@@ -99,6 +100,7 @@ def team(request: HttpRequest) -> HttpResponse:
         **_month_links(month),
         "people": reports.by_person(replies),
         "models": reports.by_model(replies),
+        "sources": reports.by_source(replies),
         "day_chart": _day_chart(month, reports.by_day(replies, month)),
         "team_budget": _budget_line(Budget.objects.filter(is_team=True).first(), Spend.of(month)),
     }
