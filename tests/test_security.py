@@ -71,7 +71,8 @@ def test_pages_carry_a_strict_content_security_policy_and_no_inline_script(clien
         response = client.get(url)
         rules = policy(response)
         assert rules["script-src"] == ["'self'"] and rules["style-src"] == ["'self'"]
-        assert rules["img-src"] == ["'self'", "data:"] and rules["frame-ancestors"] == ["'none'"]
+        # blob: only for the composer's previews of images being uploaded (object URLs the page makes).
+        assert rules["img-src"] == ["'self'", "data:", "blob:"] and rules["frame-ancestors"] == ["'none'"]
         assert rules["object-src"] == ["'none'"] and rules["base-uri"] == ["'none'"]
         html = response.content.decode()
         inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)

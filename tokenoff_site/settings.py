@@ -326,7 +326,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        # blob: the composer's preview of an image still uploading (an object URL, never the file read in).
+        "img-src": ["'self'", "data:", "blob:"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

@@ -11,7 +11,8 @@ from collections import defaultdict
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from chat.models import Conversation, Message
+from chat.attachments.serving import describe
+from chat.models import Conversation, Message, MessageAttachment
 from chat.models.conversations import branch
 from chat.models.feedback import Feedback
 
@@ -48,11 +49,30 @@ def show(conversation: Conversation, message_id: int) -> bool:
     return True
 
 
+def attachment_state(link: MessageAttachment) -> dict:
+    """One attachment of a message as the page shows it: the upload's answer, and the part chosen."""
+    return {**describe(link.attachment), "excerpt": link.excerpt}
+
+
+def attachments_of(messages: list[Message]) -> dict[int, list[dict]]:
+    """The questions' attachments in order, in one query however many messages carry them."""
+    asked = [m.pk for m in messages if m.role == Message.Role.USER]
+    if not asked:
+        return {}
+    found: dict[int, list[dict]] = defaultdict(list)
+    links = MessageAttachment.objects.filter(message_id__in=asked).select_related("attachment")
+    for link in links.order_by("message_id", "position"):
+        found[link.message_id].append(attachment_state(link))
+    return found
+
+
 def as_state(conversation: Conversation, user) -> list[dict]:
     """The branch on show as the page's script reads it: each message with its versions, the user's
-    feedback on it and, for a reply, the parameters it was sent with."""
+    feedback on it, its attachments and, for a reply, the parameters it was sent with."""
     messages = list(conversation.messages.order_by("id"))
     siblings = versions(messages)
+    shown = branch(conversation, messages)
+    attached = attachments_of(shown)
     given = {
         message_id: {"rating": rating, "comment": comment}
         for message_id, rating, comment in Feedback.objects.filter(
@@ -73,8 +93,9 @@ def as_state(conversation: Conversation, user) -> list[dict]:
             "created": m.created.isoformat(),
             "versions": siblings.get(m.pk, []),
             "feedback": given.get(m.pk),
+            "attachments": attached.get(m.pk, []),
         }
-        for m in branch(conversation, messages)
+        for m in shown
     ]
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat.conversations import branches
 from chat.lib.keyset import Cursor
 from chat.lib.params import parse_id
-from chat.models import Conversation, Message, audit
+from chat.models import Conversation, Message, MessageAttachment, audit
 from chat.models.audit import AuditEntry
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag, locked_conversation, released
@@ -193,7 +193,9 @@ def _transcript(request: HttpRequest, conversation: Conversation, form: FlagForm
     back = QueryDict(QueryDict(urlsplit(here).query).get("back", "")).urlencode()
     chat_messages = list(
         conversation.messages.order_by("id").prefetch_related(
-            Prefetch("feedback", queryset=Feedback.objects.order_by("id"))
+            Prefetch("feedback", queryset=Feedback.objects.order_by("id")),
+            # A question's attachments, listed under it with the review routes' links: one query.
+            Prefetch("attachment_links", queryset=MessageAttachment.objects.select_related("attachment")),
         )
     )
     _mark_versions(conversation, chat_messages)

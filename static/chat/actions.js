@@ -1,5 +1,6 @@
 // What the buttons under a message do (transcript.js draws them): copy, edit, regenerate, the
 // version arrows and the thumbs. One delegated click handler on the message list: see init().
+import { Queue, filesFromPaste } from "./attachments.js";
 import { showThread } from "./frames.js";
 import { startReply } from "./composer.js";
 import { announce, busy, messages, showError, state, urls } from "./store.js";
@@ -69,6 +70,52 @@ function askComment(m) {
   });
 }
 
+/**
+ * The question's files in its edit form: kept, removed (each chip's button) or added to (a paperclip
+ * button, a paste). `changed()` says whether the list differs from what the question carried.
+ */
+function editAttachments(m, form, field) {
+  const chips = document.createElement("ul");
+  chips.className = "attachment-list edit-attachments";
+  chips.setAttribute("aria-label", _("Attached files"));
+  const notice = document.createElement("p");
+  notice.className = "attachment-notice";
+  notice.setAttribute("role", "status");
+  notice.hidden = true;
+  const send = form.querySelector('button[type="submit"]');
+  const queue = new Queue(chips, () => {
+    chips.hidden = queue.size === 0;
+    const why = queue.blockReason();
+    send.disabled = why !== "";
+    send.title = why;
+  });
+  queue.notice = notice;
+  queue.adopt(m.attachments);
+  const before = JSON.stringify(queue.frameValue());
+  const input = document.createElement("input");
+  input.type = "file";
+  input.multiple = true;
+  input.hidden = true;
+  input.addEventListener("change", () => { queue.add(input.files); input.value = ""; });
+  const attach = document.createElement("button");
+  attach.type = "button";
+  attach.className = "icon-button attach-button";
+  attach.setAttribute("aria-label", _("Attach files"));
+  attach.title = _("Attach files");
+  const icon = document.querySelector("#attach-button svg");
+  if (icon) attach.append(icon.cloneNode(true));
+  attach.addEventListener("click", () => input.click());
+  field.before(chips, notice);
+  form.querySelector(".feedback-bar").prepend(attach, input);
+  field.addEventListener("paste", (event) => {
+    const files = filesFromPaste(event);
+    if (!files) return;
+    event.preventDefault();
+    queue.add(files);
+  });
+  return { queue, changed: () => JSON.stringify(queue.frameValue()) !== before };
+}
+
 /** Edits a question in place; sending it starts a new branch from there. */
 function startEdit(m) {
   if (m.wrapper.querySelector(".edit-form")) return;
@@ -77,6 +124,7 @@ function startEdit(m) {
   field.rows = 1; // grow() sizes it to its text
   field.setAttribute("aria-label", _("Edit your message"));
   const { form, cancel } = inlineForm("edit-form", field, _("Save and send"), _("Cancel"));
+  const files = editAttachments(m, form, field);
   // As wide as the bubble may be (chat.css, "the wide editor"), and never narrower than it was.
   form.style.minWidth = Math.ceil(m.body.getBoundingClientRect().width) + "px";
   m.body.hidden = true;
@@ -92,7 +140,14 @@ function startEdit(m) {
   field.addEventListener("input", grow);
   window.addEventListener("resize", grow);
   field.focus();
-  const close = () => { window.removeEventListener("resize", grow); form.remove(); m.body.hidden = false; };
+  const close = () => {
+    window.removeEventListener("resize", grow);
+    form.remove();
+    files.queue.clear(); // uploads still running stop; the server sweeps what was never sent
+    m.body.hidden = false;
+    if (m.attachmentRow) m.attachmentRow.hidden = m.attachments.length === 0;
+  };
+  if (m.attachmentRow) m.attachmentRow.hidden = true; // the form's chips stand in for them
   cancel.addEventListener("click", close);
   field.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(); }
@@ -101,9 +156,15 @@ function startEdit(m) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const content = field.value;
-    if (!content.trim() || busy()) return;
+    if ((!content.trim() && !files.queue.size) || busy()) return;
+    const waiting = files.queue.blockReason();
+    if (waiting) { announce(waiting); return; }
+    const frame = { type: "send", conversation: state.conversationId, content: content, edit: Number(m.id) };
+    // Omitted, the new version keeps the question's files; a list (even empty) replaces them.
+    if (files.changed()) frame.attachments = files.queue.frameValue();
+    const shown = files.queue.shown();
     close();
-    startReply({ type: "send", conversation: state.conversationId, content: content, edit: Number(m.id) }, { content, replaces: m.id });
+    startReply(frame, { content, replaces: m.id, attachments: shown });
   });
 }
 

@@ -1,10 +1,11 @@
 // The composer: the message box (Enter sends, Shift+Enter adds a line), the model picker, the Send
 // and Stop buttons, the length count, the token meter (meter.js), the connection status and the
 // warnings (budget, sending too fast); starting a reply (send, edit, regenerate) and stopping one.
+import * as attachments from "./composer-attachments.js";
 import * as meter from "./meter.js";
 import * as picker from "./picker.js";
 import * as socket from "./socket.js";
-import { MAX_CONTENT, app, busy, hideError, showError, state } from "./store.js";
+import { MAX_CONTENT, announce, app, busy, hideError, showError, state } from "./store.js";
 import { followBottom, renderAllActions } from "./transcript.js";
 import { _, codePoints, format, formatNumber, randomId } from "./util.js";
 
@@ -30,9 +31,16 @@ export function resizeInput() {
   input.rows = Math.max(1, Math.min(10, lines));
 }
 
-/** Empties the box once the server took what was sent (unless the person already typed on). */
-export function clearSent(content) {
+/** Empties the box once the server took what was sent (unless the person already typed on), and
+ * the chips of the files it carried. */
+export function clearSent(content, sentAttachments) {
   if (input.value === content) input.value = "";
+  attachments.clearSent(sentAttachments);
+}
+
+/** A `too_large` error about one attached document: its chip asks what to send; false if none. */
+export function offerExcerpt(frame) {
+  return attachments.offerExcerpt(frame, () => trySend());
 }
 
 export function setConnectionStatus(text) {
@@ -61,7 +69,11 @@ export function updateControls() {
   const text = input.value;
   const length = codePoints(text);
   const tooLong = length > MAX_CONTENT;
-  sendButton.disabled = streaming || state.pending !== null || text.trim() === "" || tooLong;
+  // Uploads in progress (or refused ones still there): Send waits, and says why (composer-attachments.js).
+  const waiting = attachments.blockReason();
+  const empty = text.trim() === "" && !attachments.hasFiles(); // files alone make a message
+  sendButton.disabled = streaming || state.pending !== null || empty || tooLong || waiting !== "";
+  sendButton.title = waiting;
   if (charCount) {
     const show = length > MAX_CONTENT * 0.9;
     charCount.hidden = !show;
@@ -153,13 +165,19 @@ export function showRateLimit(seconds) {
 function trySend() {
   if (busy()) return;
   const content = input.value;
-  if (content.trim() === "") return;
+  if (content.trim() === "" && !attachments.hasFiles()) return;
   const length = codePoints(content);
   if (length > MAX_CONTENT) {
     showError(format(_("The message is too long: %(length)s characters, at most %(max)s."), { length: formatNumber(length), max: formatNumber(MAX_CONTENT) }));
     return;
   }
+  const waiting = attachments.blockReason();
+  if (waiting) { announce(waiting); return; }
+  const model = modelSelect ? modelSelect.value : "";
+  if (!attachments.readyFor(model, () => trySend())) return;
   const frame = { type: "send", conversation: state.conversationId, content: content };
+  const files = attachments.frameValue();
+  if (files) frame.attachments = files;
   if (state.conversationId === null) {
     // A new chat starts with the system prompt of the panel (the user's default unless changed)
     // and its model settings; from then on the conversation keeps them (conversation-settings.js).
@@ -172,7 +190,7 @@ function trySend() {
     const chosen = chosenParameters();
     if (Object.keys(chosen).length) frame.parameters = chosen;
   }
-  startReply(frame, { content });
+  startReply(frame, { content, attachments: files ? attachments.shown() : null });
 }
 
 /** The model settings' fields the chosen model takes (conversation-settings.js shows only those). */
@@ -206,7 +224,10 @@ export function startReply(frame, expected) {
   // Not connected yet (a fresh page, a reconnect): the frame waits and goes out on "open",
   // so typing fast after a page load loses nothing and needs no second try.
   const queued = !socket.send(frame);
-  state.pending = { id: frame.id, content: expected.content, replaces: expected.replaces || null, frame: queued ? frame : null };
+  state.pending = {
+    id: frame.id, content: expected.content, replaces: expected.replaces || null, frame: queued ? frame : null,
+    attachments: expected.attachments || null, // what the question shows until `started` says it
+  };
   if (queued) setConnectionStatus(_("Connecting… your message goes out as soon as the server answers"));
   hideError();
   followBottom();
@@ -224,6 +245,7 @@ export function stop() {
 export function init() {
   picker.init();
   meter.init();
+  attachments.init(input, modelSelect, updateControls);
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
     if (event.isComposing || event.keyCode === 229) return; // IME is composing

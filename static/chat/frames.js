@@ -39,12 +39,14 @@ function onStarted(frame) {
   const pending = state.pending;
   const mine = pending !== null && frame.id === pending.id;
   let userText = "";
+  let attached = Array.isArray(frame.attachments) ? frame.attachments : null; // the question's files
   if (mine) {
     userText = pending.content;
+    if (!attached) attached = pending.attachments;
     if (pending.replaces) {
       removeFrom(pending.replaces); // an edit or a regeneration: a new branch from there
     } else {
-      composer.clearSent(pending.content);
+      composer.clearSent(pending.content, pending.attachments);
     }
     state.pending = null;
     composer.resizeInput();
@@ -65,7 +67,9 @@ function onStarted(frame) {
   }
   upsertSidebar(frame.conversation, frame.title, true);
   if (frame.title && frame.title !== state.title) setOpenTitle(frame.title);
-  const user = appendMessage({ id: frame.user_message, role: "user", content: userText, status: "done" });
+  const user = appendMessage({
+    id: frame.user_message, role: "user", content: userText, status: "done", attachments: attached || [],
+  });
   if (!mine && !userText) user.wrapper.classList.add("is-remote");
   const reply = appendMessage({
     id: frame.message, role: "assistant", content: "", model: frame.model, status: "streaming",
@@ -178,10 +182,14 @@ function onConversation(frame) {
 const REFUSALS = new Set(["bad_request", "too_large", "not_found", "busy", "rate_limited"]);
 
 function onError(frame) {
-  const text = reasonFor(frame.code, frame.message);
+  // A document too long for the model is not "the message is too long": the server's words name it.
+  const aboutFile = frame.code === "too_large" && frame.attachment != null && frame.message;
+  const text = aboutFile ? frame.message : reasonFor(frame.code, frame.message);
   if (state.pending !== null && frame.id === state.pending.id) {
-    state.pending = null; // the composer keeps the text
+    state.pending = null; // the composer keeps the text, and the chips their files
     composer.updateControls();
+    // A document longer than the model can take: its chip asks what part to send.
+    if (frame.code === "too_large" && frame.attachment != null && composer.offerExcerpt(frame)) return;
     composer.focus();
     warnOrShow(frame, text);
     return;

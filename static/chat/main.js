@@ -3,6 +3,7 @@
 import * as actions from "./actions.js";
 import * as composer from "./composer.js";
 import { connection, setOpenTitle } from "./frames.js";
+import { bindLightbox, isOpen as lightboxOpen } from "./lightbox.js";
 import { bindCopyButtons } from "./render.js";
 import * as Sidebar from "./sidebar.js";
 import * as socket from "./socket.js";
@@ -23,6 +24,7 @@ function onKeydown(event) {
     return;
   }
   if (event.key !== "Escape" || event.isComposing) return;
+  if (lightboxOpen()) return; // Escape closes the image (the dialog's own), nothing more
   if (Sidebar.isOpen()) {
     Sidebar.close();
     const toggle = document.querySelector('[data-action="toggle-sidebar"]');
@@ -40,6 +42,7 @@ function start() {
   composer.init();
   actions.init();
   bindCopyButtons(messageList);
+  bindLightbox(messageList);
   document.addEventListener("keydown", onKeydown);
   document.getElementById("error-banner").querySelector('[data-action="dismiss-error"]').addEventListener("click", () => {
     hideError();

@@ -1,6 +1,7 @@
 // The transcript: each message's element (cloned from the <template>s Django renders from
 // templates/chat/message.html, so the markup lives there once), its Markdown, its line of facts
 // and its action buttons; rendering batched per animation frame; sticking to the bottom.
+import { renderAttachments } from "./attachment-views.js";
 import { refreshContext } from "./context.js";
 import { modelLabel } from "./picker.js";
 import { renderMarkdown } from "./render.js";
@@ -88,6 +89,9 @@ function registerMessage(data, elements) {
     feedback: data.feedback || null,
     created: data.created || null,
     actions: elements.wrapper.querySelector(".message-actions"),
+    // A question's files (attachment-views.js draws them; an edit form starts from them).
+    attachments: Array.isArray(data.attachments) ? data.attachments : [],
+    attachmentRow: elements.wrapper.querySelector(".message-attachments"),
     resyncing: false,
   };
   messages.set(m.id, m);
@@ -103,6 +107,7 @@ export function appendMessage(data) {
   const m = registerMessage(data, elements);
   if (m.role === "user") {
     m.body.textContent = m.text;
+    renderAttachments(m.attachmentRow, m.attachments);
   } else {
     renderNow(m);
   }

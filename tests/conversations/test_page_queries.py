@@ -17,9 +17,10 @@ pytestmark = pytest.mark.django_db
 # and recent conversations, the review notice, and the user's permissions for the top bar's links
 # (two queries, cached for the request), the member's own key's last check (base.html's notice of a
 # refused key), the member's recent models (the picker) and whether any conversation is archived (the
-# sidebar's Archived heading); a conversation adds itself, its messages and the user's feedback on them.
+# sidebar's Archived heading); a conversation adds itself, its messages, the user's feedback on them and
+# its questions' attachments.
 CHAT_PAGE_QUERIES = 13
-CONVERSATION_PAGE_QUERIES = 16
+CONVERSATION_PAGE_QUERIES = 17
 
 
 def conversations_of(user, count: int, messages_each: int) -> list[Conversation]:

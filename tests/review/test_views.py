@@ -415,8 +415,8 @@ def test_the_transcript_costs_the_same_queries_however_long(
     conv = review_data.conversation(alice)
     client.force_login(reviewer)
     # session, user, permissions (2), conversation+owner, audit row, messages, feedback, flags, open flags,
-    # the summaries sent in place of earlier messages
-    with django_assert_num_queries(12):
+    # the summaries sent in place of earlier messages, the questions' attachments
+    with django_assert_num_queries(13):
         client.get(f"/review/{conv.pk}/")
     reply = conv.messages.last()
     for i in range(20):
@@ -424,7 +424,7 @@ def test_the_transcript_costs_the_same_queries_however_long(
         extra = Message.objects.create(conversation=conv, role="assistant", content=f"reply {i}")
         Feedback.objects.create(message=extra, user=alice, rating=1)
     assert reply is not None
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         client.get(f"/review/{conv.pk}/")
 
 
