@@ -61,7 +61,7 @@ function makeItem(row) {
   link.href = urlFor(urls.conversation, row.id);
   const span = document.createElement("span");
   span.className = "conversation-title";
-  link.append(span);
+  link.append(...sourceBadge(row), span);
   const menuButton = document.createElement("button");
   menuButton.type = "button";
   menuButton.className = "item-menu-button";
@@ -73,6 +73,16 @@ function makeItem(row) {
   item.append(link, menuButton);
   fill(item, row);
   return item;
+}
+
+/** A script's conversation (/api/v1/) is marked "API", its token's name in the tooltip. */
+function sourceBadge(row) {
+  if (row.source !== "api") return [];
+  const badge = document.createElement("span");
+  badge.className = "conversation-source";
+  badge.textContent = _("API");
+  if (row.api_token_name) badge.title = format(_("API · %s"), [row.api_token_name]);
+  return [badge];
 }
 
 function fill(item, row) {
@@ -230,6 +240,7 @@ function runSearch() {
         item.setAttribute("data-conversation", String(row.id));
         const link = document.createElement("a");
         link.href = urlFor(urls.conversation, row.id);
+        link.append(...sourceBadge(row));
         const title = link.appendChild(document.createElement("span"));
         title.className = "conversation-title";
         title.textContent = displayTitle(row.title);
