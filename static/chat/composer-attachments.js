@@ -82,6 +82,9 @@ function refresh() {
   status.hidden = !reason;
   showVisionWarning();
   tray.hidden = queue.size === 0 && queue.notice.hidden && warning.hidden;
+  // The token meter (meter.js) adds what the uploaded files will add to the send.
+  const tokens = queue.done().reduce((sum, i) => sum + (Number(i.data.tokens) || 0), 0);
+  document.dispatchEvent(new CustomEvent("tokenoff:attachments", { detail: { tokens } }));
   changed();
 }
 

@@ -19,6 +19,8 @@ const systemPrompt = document.getElementById("system-prompt");
 let timer = null;
 let asked = 0; // the latest request's number: an older answer arriving late is dropped
 let level = "ok"; // ok, near or over: announced when it changes, never on every count
+let attached = 0; // the tokens of the files waiting in the composer (composer-attachments.js)
+let last = null; // the server's latest count, shown again when the files change
 
 function lang() {
   return document.documentElement.lang || undefined;
@@ -42,7 +44,11 @@ function levelOf(count) {
   return count.window && count.tokens >= count.window * NEAR_SHARE ? "near" : "ok";
 }
 
-function show(count) {
+function show(answer) {
+  last = answer;
+  // The files waiting to be sent count too: the server counted the branch and the draft.
+  const total = answer.tokens + attached;
+  const count = { ...answer, tokens: total, fits: answer.window ? total < answer.window : true };
   const tokens = formatNumber(count.tokens);
   const parts = [count.window
     ? format(_("%(tokens)s / %(window)s tokens"), { tokens, window: formatNumber(count.window) })
@@ -94,6 +100,10 @@ export function init() {
   if (!meter || !input) return;
   input.addEventListener("input", refresh);
   if (modelSelect) modelSelect.addEventListener("change", refresh);
+  document.addEventListener("tokenoff:attachments", (event) => {
+    attached = event.detail.tokens;
+    if (last) show(last);
+  });
   if (systemPrompt) systemPrompt.addEventListener("input", refresh);
   // A message added, removed or swapped for another version changes the branch that is sent.
   const list = document.getElementById("messages");

@@ -105,6 +105,22 @@ def test_the_paperclip_uploads_with_a_progress_bar_and_send_carries_the_id(chat)
     assert chat.csp_violations == []
 
 
+def test_the_token_meter_counts_the_files_waiting_to_be_sent(chat):
+    meter = chat.locator("#token-meter")
+    expect(meter).to_have_attribute("data-tokens", re.compile(r"^\d+$"))
+    before = int(meter.get_attribute("data-tokens"))
+    with chat.expect_response(lambda r: r.url.endswith("/api/attachments/") and r.status == 201) as upload:
+        attach(chat, pdf_small(), mime="application/pdf")
+    tokens = upload.value.json()["tokens"]
+    assert tokens > 0
+    expect(chat.locator(DONE)).to_have_count(1)
+    expect(meter).to_have_attribute("data-tokens", str(before + tokens))
+    # Removing the file takes its tokens off again.
+    chat.locator(CHIP).get_by_role("button", name=re.compile("^Remove")).click()
+    expect(chat.locator(CHIP)).to_have_count(0)
+    expect(meter).to_have_attribute("data-tokens", str(before))
+
+
 def test_the_paperclip_opens_the_file_chooser_from_the_keyboard(chat):
     chat.locator("#attach-button").focus()
     with chat.expect_file_chooser() as chooser:
