@@ -190,6 +190,17 @@ class SSOBackend(OIDCAuthenticationBackend):
         return user
 
     def update_user(self, user, claims):
+        if not user.is_active:
+            return user  # refused by get_or_create_user, before the provider's claims change anything
+        if user.is_superuser and user.has_usable_password():
+            # A directory user who happens to bear a local administrator's name (a preferred_username
+            # anyone may pick, an "admin" in the realm) must not become that administrator: superusers
+            # keep their password, even in SSO-only mode. Refused before their address or names change.
+            logger.warning(
+                "Single sign-on refused to sign in as the superuser %s: superusers use their password.",
+                user.get_username(),
+            )
+            return None
         email = _email(claims)
         if email and email != user.email:
             user.email = email

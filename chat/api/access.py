@@ -17,6 +17,14 @@ from chat.realtime import rate_limit
 TOP_P_RANGE = (0.0, 1.0)
 
 
+class Header(str):
+    """The Authorization header as it travels to the database thread: an error report (DEBUG's page, a
+    mail to the admins) prints every frame's variables, asgiref's arguments too, each by its repr."""
+
+    def __repr__(self) -> str:
+        return "'Bearer ********'"
+
+
 @dataclass
 class Admitted:
     """A call that may go ahead: its token (and member), the model, the parameters as the chat keeps them."""
@@ -52,6 +60,7 @@ def usable_models(user) -> list[ChatModel]:
     return list(ChatModel.objects.usable_by(user).order_by("sort_order", "name"))
 
 
+@sensitive_variables("header")
 def admit(header: str, raw: bytes) -> Admitted:
     """The token, the body, the model and its parameters, then one send counted against the rate limit."""
     token = authenticate(header)

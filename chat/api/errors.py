@@ -40,6 +40,9 @@ _STATUSES = {
 # The upstream's time-outs share upstream_unavailable with its refusals (chat/upstream/client.py and
 # chat/realtime/reply.py say which in their words): a gateway time-out is the status a client expects.
 _TIMED_OUT = ("did not answer in time", "took too long")
+# Refusals that a retry in a second cannot change (a month's budget, a missing or refused key): told to the
+# SDKs with the header they obey, so that their two automatic retries neither wait nor call upstream again.
+_FINAL = frozenset({Code.QUOTA_EXCEEDED, Code.NO_API_KEY, Code.UPSTREAM_AUTH})
 
 
 class ApiError(Exception):
@@ -60,6 +63,8 @@ class ApiError(Exception):
         response = JsonResponse(self.body(), status=self.status)
         if self.retry_after is not None:
             response["Retry-After"] = str(self.retry_after)
+        if self.code in _FINAL:
+            response["x-should-retry"] = "false"
         return response
 
 

@@ -6,6 +6,7 @@ a client that goes away stops it, which closes the upstream request."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ class Relay:
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.reply: Reply | None = None
         self.over = False  # the response has seen the end
+        self.loop = asyncio.get_running_loop()
 
     async def publish(self, conversation_id: int, text: str, delta: tuple[int, int] | None = None) -> None:
         await self.runtime.publish(conversation_id, text, delta)
@@ -64,6 +66,11 @@ class Relay:
         """The client went away before the end: stop the reply (the upstream request is closed)."""
         if not self.over and self.reply is not None:
             self.reply.stop()
+
+    def stop_soon(self) -> None:
+        """stop(), from any thread: Django closes a response in a worker thread."""
+        with contextlib.suppress(RuntimeError):  # the loop is gone, and the reply with it
+            self.loop.call_soon_threadsafe(self.stop)
 
 
 async def start(admitted: Admitted) -> tuple[Relay, store.Begun]:

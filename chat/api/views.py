@@ -28,6 +28,19 @@ def _refusing(view):
     return csrf_exempt(wrapped)
 
 
+class ReplyStream(StreamingHttpResponse):
+    """The SSE response of a reply, which stops it when Django closes the response: a client gone right
+    after the headers leaves the body's generator unstarted, so its own clean-up never runs."""
+
+    def __init__(self, started: relay.Relay, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = started
+
+    def close(self) -> None:
+        self.started.stop_soon()  # nothing once the stream has seen the reply's end
+        super().close()
+
+
 def _method(request: HttpRequest, allowed: str) -> None:
     if request.method != allowed:
         raise ApiError(405, "method_not_allowed", f"Use {allowed} here.")
@@ -55,12 +68,28 @@ async def _admit_and_start(header: str, raw: bytes):
     return admitted, started, begun
 
 
+def _stop_once_started(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is None:
+        task.result()[1].stop()
+
+
+async def _admitted(header: str, raw: bytes):
+    """Admit and start the call. Shielded: a client gone while its reply is being saved must not cut the
+    saving short (that would leave a reply streaming that nothing runs); the reply is stopped once begun."""
+    task = _detached(_admit_and_start(header, raw))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_stop_once_started)
+        raise
+
+
 @_refusing
 async def models(request: HttpRequest) -> HttpResponse:
     """The models the token's owner may use, in OpenAI's list shape."""
     _method(request, "GET")
     return JsonResponse(
-        {"object": "list", "data": await _models_of(request.headers.get("Authorization", ""))}
+        {"object": "list", "data": await _models_of(access.Header(request.headers.get("Authorization", "")))}
     )
 
 
@@ -72,9 +101,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         raw = request.body
     except RequestDataTooBig:
         raise ApiError(413, "too_large", "The request body is too large.") from None
-    admitted, started, begun = await _detached(
-        _admit_and_start(request.headers.get("Authorization", ""), raw)
-    )
+    admitted, started, begun = await _admitted(access.Header(request.headers.get("Authorization", "")), raw)
     shape = completions.Shape(begun.reply.pk, begun.chat_model.name)
     try:
         if not admitted.ask.stream:
@@ -83,7 +110,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
     except BaseException:
         started.stop()  # refused, or the client went away while waiting: the upstream request is closed
         raise
-    response = StreamingHttpResponse(
+    response = ReplyStream(
+        started,
         completions.streamed(started, shape, first, admitted.ask.include_usage),
         content_type="text/event-stream",
     )

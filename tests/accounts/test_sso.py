@@ -239,3 +239,58 @@ def test_a_sign_in_the_provider_refused_comes_back_to_the_login_page(client, sso
     response = client.get("/oidc/callback/", {"error": "access_denied", "state": "s"}, follow=True)
     assert response.redirect_chain == [("/accounts/login/", 302)]
     assert "Single sign-on did not sign you in." in response.content.decode()
+
+
+def sso_backend_for(rf, claims: dict) -> sso.SSOBackend:
+    """The backend mid-callback, with the provider's claims as userinfo would give them."""
+    backend = sso.SSOBackend()
+    backend.request = rf.get("/oidc/callback/")
+
+    def userinfo(*_args):
+        backend.claims = claims
+        return claims
+
+    backend.get_userinfo = userinfo
+    return backend
+
+
+def test_a_username_claim_naming_a_local_superuser_does_not_sign_in_as_them(rf, sso_on, root):
+    claims = {
+        "preferred_username": "ROOT",
+        "sub": "s1",
+        "email": "attacker@evil.example",
+        "given_name": "Eve",
+    }
+    assert sso_backend_for(rf, claims).get_or_create_user("access", "id", {}) is None
+    root.refresh_from_db()
+    assert (root.email, root.first_name, root.is_superuser) == ("", "", True)  # nothing taken from them
+
+
+def test_a_superuser_without_a_password_may_sign_in_through_the_provider(rf, sso_on, root):
+    root.set_unusable_password()
+    root.save()
+    claims = {"preferred_username": "root", "sub": "s1"}
+    assert sso_backend_for(rf, claims).get_or_create_user("access", "id", {}) == root
+
+
+def test_a_deactivated_members_details_are_not_changed_by_the_provider(rf, sso_on, alice):
+    alice.is_active = False
+    alice.save()
+    claims = {"preferred_username": "alice", "sub": "s1", "email": "new@example.com", "given_name": "Al"}
+    backend = sso_backend_for(rf, claims)
+    assert backend.get_or_create_user("access", "id", {}) is None
+    alice.refresh_from_db()
+    assert (alice.email, alice.first_name) == ("", "")
+    assert backend.request.sso_refusal == "Your account on this site is deactivated."
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_a_sign_in_never_keeps_a_next_that_leaves_the_site(client, sso_on, target):
+    sso_on.OIDC_OP_AUTHORIZATION_ENDPOINT = "http://idp.example/authorize"
+    response = client.get("/oidc/authenticate/", {"next": target})
+    assert response.status_code == 302 and response["Location"].startswith("http://idp.example/authorize?")
+    assert "oidc_login_next" not in client.session or client.session["oidc_login_next"] is None
+    client.get("/oidc/authenticate/", {"next": "/settings/"})
+    assert client.session["oidc_login_next"] == "/settings/"

@@ -147,6 +147,19 @@ def test_a_member_deactivated_here_is_refused_though_the_provider_vouches(idp, s
     assert member(site, "henry")["groups"] == ["Reviewers"]  # refused before any change
 
 
+def test_a_directory_user_named_like_a_local_superuser_does_not_become_them(idp, site):
+    shell(site, "User.objects.create_superuser('boss', 'boss@site.example', 'boss-local-password-1')")
+    idp.user("boss", PASSWORD, ["idp-reviewers"])
+
+    session = sign_in(site.base_url, "boss", PASSWORD)
+
+    assert session.landed.url == f"{site.base_url}/accounts/login/"
+    assert "Single sign-on did not sign you in." in session.landed.text
+    assert not signed_in_as(session, site.base_url)
+    boss = member(site, "boss")
+    assert boss["superuser"] and boss["email"] == "boss@site.example" and boss["groups"] == []
+
+
 def test_a_sign_in_started_from_a_page_comes_back_to_it(idp, site):
     idp.user("kate", PASSWORD, [])
 

@@ -257,3 +257,18 @@ async def test_bad_bodies_are_400_never_500(api, live, token):
                 answer = await r.json()
                 assert r.status == 400, (raw, r.status, answer)
                 assert set(answer["error"]) == {"message", "type", "code"}
+
+
+async def test_the_sdk_does_not_retry_a_refused_key_nor_record_the_call_three_times(live, token, fake_server):
+    fake_server.reset()
+    client = openai.AsyncOpenAI(base_url=f"{live.base_url}/api/v1", api_key=token)  # the SDK's 2 retries
+    try:
+        with pytest.raises(openai.InternalServerError) as refused:
+            await client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "[fake:status=401] hi"}]
+            )
+    finally:
+        await client.close()
+    assert refused.value.status_code == 502 and refused.value.code == "upstream_auth"
+    assert refused.value.response.headers["x-should-retry"] == "false"
+    assert len(chat_requests(fake_server)) == 1  # one upstream call, one conversation: not three

@@ -97,3 +97,12 @@ def test_review_shows_api_and_the_tokens_name(client, django_user_model, both):
     assert 'data-badge="api"' in listing and "API · nightly report" in listing
     transcript = client.get(f"/review/{both[1].pk}/").content.decode()
     assert "data-source-api" in transcript and "API · nightly report" in transcript
+
+
+def test_another_members_api_conversation_is_404_everywhere(client, bob, both):
+    client.force_login(bob, backend=BACKEND)
+    made = both[1].pk
+    for path in (f"/c/{made}/", f"/c/{made}/thread.json", f"/c/{made}/export.json", f"/c/{made}/export.md"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/c/{made}/delete/").status_code == 404
+    assert Conversation.objects.filter(pk=made).exists()

@@ -131,3 +131,15 @@ def test_admins_list_tokens_without_digests_and_revoke_with_the_change_permissio
     client.post("/admin/chat/apitoken/", action)
     row.refresh_from_db()
     assert row.state == "revoked"
+
+
+def test_creating_and_revoking_tokens_need_the_csrf_token_the_api_is_exempt_from(alice):
+    from django.test import Client
+
+    allow_tokens(alice)
+    row, _ = ApiToken.issue(alice, "kept")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice, backend=BACKEND)
+    assert browser.post("/settings/tokens/", {"name": "forged"}).status_code == 403
+    assert browser.post(f"/settings/tokens/{row.pk}/revoke/").status_code == 403
+    assert list(ApiToken.objects.values_list("name", "revoked")) == [("kept", None)]
