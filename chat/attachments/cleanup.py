@@ -33,7 +33,13 @@ def attachment_deleted(sender, instance: Attachment, **kwargs) -> None:
 
 def sweep_orphans(now: dt.datetime, owner=None) -> int:
     """Delete uploads never sent (no conversation, no message) older than TOKENOFF_ORPHAN_HOURS."""
-    return orphans(now, owner).delete()[1].get("chat.Attachment", 0)
+    with transaction.atomic():
+        # Locked first, so that a send binding one of them meanwhile (it locks them too) either waits
+        # and finds it gone, or holds it and it is skipped: never a sent attachment deleted.
+        found = orphans(now, owner).select_for_update(skip_locked=True)
+        pks = list(found.values_list("pk", flat=True))
+        gone = Attachment.objects.filter(pk__in=pks, conversation__isnull=True).delete()
+    return gone[1].get("chat.Attachment", 0)
 
 
 def orphans(now: dt.datetime, owner=None):

@@ -214,7 +214,8 @@ def _cell(value) -> str:
 
 def _plain(file: IO[bytes], content_type: str) -> str:
     """CSV, Markdown, code, HTML, SVG: the text as it is (decoded; a byte-order mark dropped)."""
-    charset = "utf-16" if content_type.endswith("utf-16") else "utf-8-sig"
+    charset = content_type.rpartition("charset=")[2]
+    charset = charset if charset in ("utf-16", "windows-1252") else "utf-8-sig"
     decoder = codecs.getincrementaldecoder(charset)(errors="replace")
     return _escaped("".join(_chunks(file, decoder)))
 

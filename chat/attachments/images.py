@@ -32,6 +32,7 @@ TURNS = {
 }
 
 THUMBNAIL_EDGE = 320
+HEAVY_PIXELS = 24_000_000  # decoded whole past this: some 100 MB a copy in RGBA (uploads.py's gate)
 JPEG_QUALITY = 90
 # A lossless source re-encoded as PNG past this size is a photo saved as PNG: JPEG serves it better.
 PNG_LIMIT = 4 * 1024 * 1024
@@ -59,6 +60,21 @@ def too_large() -> Refused:
 
 def unreadable() -> Refused:
     return Refused(400, "unreadable", _("This image is damaged or incomplete: it cannot be opened."))
+
+
+def heavy(file: IO[bytes], sniffed: Sniffed) -> bool:
+    """Whether decoding takes hundreds of MB: a PNG, GIF, WebP or HEIC past HEAVY_PIXELS is decoded
+    whole (a 9000x9900 RGBA PNG of 350 kB peaks near 850 MB), while a JPEG is drafted small."""
+    if sniffed.pillow_format == "JPEG":
+        return False
+    file.seek(0)
+    try:
+        with Image.open(file, formats=[sniffed.pillow_format]) as image:  # the header only
+            return image.width * image.height > HEAVY_PIXELS
+    except Exception:  # a broken header or a bomb: _decode refuses it, in its turn
+        return False
+    finally:
+        file.seek(0)
 
 
 def process(file: IO[bytes], sniffed: Sniffed) -> Picture:

@@ -4,7 +4,9 @@ member's order), and the excerpt of a long document.
 
 A document goes whole when its text fits in half of the model's context window (`document_room`);
 otherwise the member chose an excerpt at send time: "first" (the first pages, then lines, that fit),
-or pages such as "1-5,9" (sheets by number for a workbook). Never a silent retrieval of chunks.
+or pages such as "1-5,9" (sheets by number for a workbook). Never a silent retrieval of chunks. The
+half is the message's, not each document's: three documents of 40% of the window each would make a
+request the upstream refuses, so a "first" excerpt takes what the message's other documents leave.
 
 No model is imported here (chat.models imports this module): the attachments and their links come in
 as the rows they are.
@@ -126,6 +128,29 @@ def document_header(attachment, text: str, excerpt: str) -> str:
     return f'Attached file "{attachment.name}"{said}:\n\n'
 
 
+def sent_size(link, room: int | None) -> int:
+    """The tokens of a document sent whole or by pages (NoPages when none of those pages exist)."""
+    if not link.excerpt:
+        return link.attachment.tokens
+    return tokens.text_tokens(chosen_text(read_text(link.attachment), link.excerpt, room))
+
+
+def first_room(links: list, room: int | None) -> int | None:
+    """What a "first" excerpt may take: half the window less the message's other documents, shared."""
+    documents = [link for link in links if not is_image(link.attachment)]
+    firsts = sum(1 for link in documents if link.excerpt == FIRST)
+    if room is None or not firsts:
+        return room
+    others = 0
+    for link in documents:
+        if link.excerpt != FIRST:
+            try:
+                others += sent_size(link, room)
+            except NoPages:  # replayed as all of it (document_part)
+                others += link.attachment.tokens
+    return max(room - others, 0) // firsts
+
+
 def document_part(attachment, excerpt: str, room: int | None) -> dict:
     text = read_text(attachment)
     try:
@@ -159,18 +184,20 @@ def is_image(attachment) -> bool:
 def content(text: str, links: list, room: int | None) -> list[dict]:
     """A user message's list content: its text first (when it has some), then its attachments in order."""
     parts = [{"type": "text", "text": text}] if text else []
+    first = first_room(links, room)
     for link in links:
         attachment = link.attachment
         if is_image(attachment):
             parts.append(image_part(attachment))
         else:
-            parts.append(document_part(attachment, link.excerpt, room))
+            parts.append(document_part(attachment, link.excerpt, first if link.excerpt == FIRST else room))
     return parts
 
 
 def tokens_of(links: list, room: int | None) -> int:
     """What the attachments add to a request, from their stored estimates (an excerpt counted afresh)."""
     total = 0
+    first = first_room(links, room)
     for link in links:
         attachment = link.attachment
         if is_image(attachment):
@@ -178,5 +205,6 @@ def tokens_of(links: list, room: int | None) -> int:
         elif not link.excerpt:
             total += attachment.tokens
         else:
-            total += tokens.text_tokens(document_part(attachment, link.excerpt, room)["text"])
+            chosen = first if link.excerpt == FIRST else room
+            total += tokens.text_tokens(document_part(attachment, link.excerpt, chosen)["text"])
     return total

@@ -20,7 +20,13 @@ HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"
 MAX_UNZIPPED = 200 * 1024 * 1024
 MAX_RATIO = 100  # deflate reaches ~1000:1 on filler; real XML stays well under 100:1
 RATIO_FROM = 1024 * 1024  # small members may compress as they like
+MAX_MEMBERS = 10_000  # a DOCX holds tens of parts, a workbook with many sheets and pictures hundreds
+MAX_DIRECTORY = 2 * 1024 * 1024  # bytes of the central directory: some 20,000 members of long names
+END_SEARCH = 22 + 65535  # the end record, and the longest comment that may follow it
 CHUNK = 1024 * 1024
+# A single-byte file holding any of these is binary, not text in a legacy charset: tab, line feed,
+# form feed and carriage return are the only controls text has.
+LEGACY_CONTROL = "".join(chr(code) for code in range(32) if chr(code) not in "\t\n\x0c\r") + "\x7f"
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ def _image_format(head: bytes) -> str | None:
 
 def _office(file: IO[bytes]) -> Sniffed:
     """A DOCX or an XLSX by the part it must hold; any other ZIP is not taken. Bombs refused unread."""
+    if _too_many_members(file):
+        raise Refused(400, "document_too_large", _("This document holds too many parts to be read safely."))
     try:
         archive = zipfile.ZipFile(file)
         members = archive.infolist()
@@ -119,22 +127,45 @@ def _office(file: IO[bytes]) -> Sniffed:
     return found
 
 
+def _too_many_members(file: IO[bytes]) -> bool:
+    """From the ZIP's end record, before zipfile parses its directory (200,000 empty members take it
+    6 s): more than MAX_MEMBERS, or a directory past MAX_DIRECTORY bytes (what zipfile walks)."""
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(max(0, size - END_SEARCH))
+    tail = file.read()
+    file.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return False  # no end record: zipfile refuses it as no ZIP
+    members, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+    return members > MAX_MEMBERS or directory > MAX_DIRECTORY
+
+
 def _text_charset(file: IO[bytes]) -> str | None:
-    """utf-8 or utf-16 when the whole file is valid text in it with no NUL; None otherwise."""
+    """utf-8 or utf-16 when the whole file is valid text in it with no NUL; else windows-1252 (a CSV
+    saved by Excel on Windows, Latin-1 text) when it holds no control character; None otherwise."""
     file.seek(0)
     head = file.read(2)
     file.seek(0)
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        charset, decoder = "utf-16", codecs.getincrementaldecoder("utf-16")()
-    else:
-        charset, decoder = "utf-8", codecs.getincrementaldecoder("utf-8")()
+        return "utf-16" if _decodes(file, "utf-16", "\x00") else None
+    if _decodes(file, "utf-8", "\x00"):
+        return "utf-8"
+    return "windows-1252" if _decodes(file, "cp1252", LEGACY_CONTROL) else None
+
+
+def _decodes(file: IO[bytes], charset: str, refused: str) -> bool:
+    """Whether the whole file decodes in charset with none of the characters refused."""
+    decoder = codecs.getincrementaldecoder(charset)()
     try:
         while chunk := file.read(CHUNK):
-            if "\x00" in decoder.decode(chunk):
-                return None
+            text = decoder.decode(chunk)
+            if any(ch in text for ch in refused):
+                return False
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return None
+        return False
     finally:
         file.seek(0)
-    return charset
+    return True

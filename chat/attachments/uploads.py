@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -34,8 +36,11 @@ from chat.models import Attachment
 # What a multipart body holds besides the file: boundaries, headers, the CSRF field. Generous.
 MULTIPART_MARGIN = 64 * 1024
 NAME_LIMIT = Attachment._meta.get_field("name").max_length
-# Processing a 12 MP photo peaks near 90 MB (docs/performance.md): two at a time bound a process.
-_processing = threading.BoundedSemaphore(2)
+# Processing a 12 MP photo peaks near 90 MB (docs/performance.md): two at a time bound a process. A
+# heavy image (images.heavy: a big PNG peaks near 850 MB) takes both slots, so it is processed alone.
+SLOTS = 2
+_processing = threading.BoundedSemaphore(SLOTS)
+_taking_all = threading.Lock()  # one thread at a time gathers every slot: none waits holding some
 
 
 class SizeLimitHandler(FileUploadHandler):
@@ -163,7 +168,7 @@ def receive(user, uploaded: UploadedFile) -> Attachment:
         uploaded_size=uploaded.size,
     )
     files: list[tuple[str, str, object]] = []  # (field, stored file name, content)
-    with _processing:
+    with _turn(found.kind == Attachment.Kind.IMAGE and images.heavy(uploaded, found)):
         if found.kind == Attachment.Kind.IMAGE:
             picture = images.process(uploaded, found)
             attachment.content_type, attachment.tokens = picture.content_type, picture.tokens
@@ -181,6 +186,20 @@ def receive(user, uploaded: UploadedFile) -> Attachment:
         raise over_quota()
     _store(attachment, files)
     return attachment
+
+
+@contextmanager
+def _turn(heavy: bool) -> Iterator[None]:
+    """A processing slot; every slot for a heavy image."""
+    slots = SLOTS if heavy else 1
+    with _taking_all if heavy else nullcontext():
+        for _slot in range(slots):
+            _processing.acquire()
+    try:
+        yield
+    finally:
+        for _slot in range(slots):
+            _processing.release()
 
 
 def _store(attachment: Attachment, files: list[tuple[str, str, object]]) -> None:

@@ -73,21 +73,22 @@ def check(user, chat_model: ChatModel, carried: list[Carried]) -> None:
     """Refuse before anything is saved: images for a model without vision, documents too long."""
     if not chat_model.vision and any(parts.is_image(item.attachment) for item in carried):
         raise unsupported(user, chat_model)
-    room = parts.document_room(chat_model.context_window)
     for item in carried:
-        if not parts.is_image(item.attachment):
-            _check_length(item, room)
-        elif item.excerpt:
+        if parts.is_image(item.attachment) and item.excerpt:
             raise Refused(
                 Code.BAD_REQUEST, f"{item.attachment.name} is an image: an excerpt is for a document."
             )
+    room = parts.document_room(chat_model.context_window)
+    used = 0  # the half of the window is the message's: its documents share it
+    for item in carried:
+        if not parts.is_image(item.attachment) and item.excerpt != parts.FIRST:
+            used += _check_length(item, room, used)
 
 
-def _check_length(item: Carried, room: int | None) -> None:
-    """A document fits in half the window, or an excerpt of it does; its pages exist."""
+def _check_length(item: Carried, room: int | None, used: int) -> int:
+    """The document's size as sent; it fits in what the message's documents before it left of half the
+    window, or too_large says how much does; its pages exist."""
     attachment = item.attachment
-    if room is None or item.excerpt == parts.FIRST or (not item.excerpt and attachment.tokens <= room):
-        return
     size, what = attachment.tokens, attachment.name
     if item.excerpt:
         try:
@@ -99,13 +100,19 @@ def _check_length(item: Carried, room: int | None) -> None:
                 words = f"{attachment.name} has no pages: send all of it, or its first part."
             raise Refused(Code.BAD_REQUEST, words) from None
         size, what = tokens.text_tokens(chosen), f"{attachment.name} ({item.excerpt})"
-        if size <= room:
-            return
+    if room is None or used + size <= room:
+        return size
+    fits = room - used
     words = (
         f"{what} is about {size:,} tokens; this model takes about {room:,} of a document at once. "
         "Send the first part, or name pages."
     )
-    raise Refused(Code.TOO_LARGE, words, attachment=attachment.pk, tokens=size, fits=room)
+    if used:
+        words = (
+            f"{what} is about {size:,} tokens; this model takes about {room:,} of the documents of a "
+            f"message at once, and the others take {used:,}. Send the first part, or name pages."
+        )
+    raise Refused(Code.TOO_LARGE, words, attachment=attachment.pk, tokens=size, fits=fits)
 
 
 def refuse_images_in(user, chat_model: ChatModel, history: list[dict]) -> None:
@@ -122,11 +129,16 @@ def bind(question: Message, conversation: Conversation, carried: list[Carried]) 
     """The question carries them, in order; each belongs to the conversation from now on."""
     if not carried:
         return
+    ids = [item.attachment.pk for item in carried]
+    # Locked against the orphan sweep (chat/attachments/cleanup.py), which may have taken a day-old
+    # upload since it was resolved: gone is not_found, not an integrity error at commit.
+    locked = Attachment.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True)
+    if len(list(locked)) != len(ids):  # listed, not counted: PostgreSQL takes no FOR UPDATE with COUNT
+        raise Refused(Code.NOT_FOUND, "No such attachment.")
     MessageAttachment.objects.bulk_create(
         MessageAttachment(message=question, attachment=item.attachment, position=index, excerpt=item.excerpt)
         for index, item in enumerate(carried)
     )
-    ids = [item.attachment.pk for item in carried]
     Attachment.objects.filter(pk__in=ids, conversation__isnull=True).update(conversation=conversation)
     # A send into another conversation may have bound one meanwhile: refused, the transaction undone.
     if Attachment.objects.filter(pk__in=ids).exclude(conversation=conversation).exists():

@@ -56,3 +56,11 @@ def test_members_get_what_review_answers_them_and_nothing_is_recorded(sent, bob,
 def test_review_off_is_404(sent, reviewer, settings):
     settings.TOKENOFF_REVIEW_ENABLED = False
     assert sign_in(Client(), reviewer).get(f"/review/attachments/{sent.pk}/").status_code == 404
+
+
+def test_staff_without_the_review_permission_get_403_and_nothing_is_recorded(sent, django_user_model):
+    staff = django_user_model.objects.create_user("staff", password="staff-password-1", is_staff=True)
+    browser = sign_in(Client(), staff)
+    for url in (f"/review/attachments/{sent.pk}/", f"/review/attachments/{sent.pk}/thumbnail/"):
+        assert browser.get(url).status_code == 403
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ATTACHMENT).exists()

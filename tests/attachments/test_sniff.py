@@ -41,7 +41,7 @@ def test_the_type_comes_from_the_bytes(key, content_type):
         fixtures.plain_zip()[1],
         b"text with a NUL\x00 inside",
         b"\xff\xfe" + "ok".encode("utf-16-le") + b"\x00\x00",  # UTF-16 holding a NUL
-        b"caf\xe9 in Latin-1",
+        b"caf\xe9 \x01\x02 binary that is not UTF-8",  # a legacy charset's text holds no controls
         b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00avifmif1",  # AVIF: no decoder here
         b"MZ\x90\x00\x03",
     ],
@@ -57,3 +57,10 @@ def test_a_zip_bomb_is_refused_from_its_directory_before_anything_is_inflated():
     with pytest.raises(Refused) as refused:
         sniffed(fixtures.zip_bomb_docx()[1])
     assert (refused.value.status, refused.value.code) == (400, "document_too_large")
+
+
+def test_a_latin_1_csv_is_text_in_windows_1252():
+    """Excel on Windows saves CSV in its ANSI code page: text, not an unsupported type."""
+    assert sniffed("name;city\nJosé;Zürich;€5\r\n".encode("cp1252")).content_type == (
+        "text/plain; charset=windows-1252"
+    )

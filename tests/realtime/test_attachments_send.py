@@ -409,3 +409,26 @@ async def test_pages_and_sheets_of_uploaded_documents_are_sent_by_number(socket,
     assert "--- Sheet: Detail ---" in sheet["text"] and "Summary" not in sheet["text"]
     assert sheet["text"].startswith('Attached file "figures.xlsx" (2 sheets; only sheet 2 is included):')
     assert {r.status for r in fake.requests} == {200}  # (a title request may have followed)
+
+
+async def test_a_messages_documents_share_half_the_window(socket, alice, fake, small_window):
+    """Three documents each under half the window would overflow it together: the upstream's 400."""
+    a, b, c = [
+        await sync_to_async(document_of)(alice, pages_text(4), name=f"{n}.pdf", pages=4) for n in "abc"
+    ]
+    assert 1000 < a.tokens <= 2000
+    frame = send_frame("Compare [fake:window=4000]", model="gpt-4.1-mini")
+    await socket.send_json_to(sent(frame, [a.pk, b.pk, c.pk]))
+    error = await socket.receive_json_from()
+    assert (error["code"], error["attachment"], error["tokens"]) == ("too_large", b.pk, b.tokens)
+    assert error["fits"] == 2000 - a.tokens and "the others take" in error["message"]
+    assert chat_requests(fake) == []
+
+    firsts = [a.pk, {"id": b.pk, "excerpt": "first"}, {"id": c.pk, "excerpt": "first"}]
+    await socket.send_json_to(sent(frame, firsts))
+    await frames_until(socket, "done")
+    assert [r.status for r in fake.requests] == [200]
+    _, whole, *shared = last_user_content(fake)
+    assert tokens.text_tokens(whole["text"]) > a.tokens
+    share = (2000 - a.tokens) // 2
+    assert all(tokens.text_tokens(part["text"].partition(":\n\n")[2]) <= share for part in shared)
