@@ -96,12 +96,15 @@ def source_label(source: str, token_name: str) -> str:
 
 
 def by_source(replies: QuerySet[Message]) -> list[Row]:
-    """The chat's replies, then the API's per token: what scripts spend apart from what people chat."""
+    """The chat's replies, then the API's per token: what scripts spend apart from what people chat; nothing
+    when no script spent anything."""
     grouped = (
         replies.values(source=F("conversation__source"), token=F("conversation__api_token_name"))
         .annotate(**TOTALS)
         .order_by("source", "token")
     )
+    if not any(g["source"] == "api" for g in grouped):
+        return []  # chat alone: the totals say it already, no table of one row
     rows = _rows(grouped, lambda g: source_label(g["source"], g["token"]))
     return sorted(rows, key=lambda row: (row.label != _("Chat"), -row.tokens))
 

@@ -106,3 +106,8 @@ def test_another_members_api_conversation_is_404_everywhere(client, bob, both):
         assert client.get(path).status_code == 404, path
     assert client.post(f"/c/{made}/delete/").status_code == 404
     assert Conversation.objects.filter(pk=made).exists()
+
+
+def test_without_api_usage_the_usage_page_has_no_chat_and_api_table(as_alice, both):
+    Conversation.objects.filter(source="api").delete()
+    assert "Chat and API" not in as_alice.get("/usage/").content.decode()
