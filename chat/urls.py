@@ -4,6 +4,7 @@ from chat.accounts import preferences
 from chat.conversations import api, counting, summaries, views
 from chat.lib import health
 from chat.lib.params import register_id_converter
+from chat.projects import views as projects
 
 register_id_converter()
 
@@ -13,8 +14,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("usage/", include("chat.usage.urls")),
+    path("assistants/", include("chat.assistants.urls")),
     path("api/attachments/", include("chat.attachments.urls")),
     path("api/v1/", include("chat.api.urls")),
+    path("imports/", include("chat.imports.urls")),
+    path("", include("chat.sharing.urls")),
+    path("p/", include("chat.projects.urls")),
+    path("c/<id:pk>/project/", projects.move, name="conversation_project"),
     path("c/<id:pk>/", views.conversation, name="conversation"),
     path("c/list.json", api.conversation_list, name="conversation_list"),
     path("c/search.json", api.conversation_search, name="conversation_search"),

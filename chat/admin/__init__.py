@@ -9,7 +9,7 @@ lockouts.py: django-axes' log-in records, for superusers only; api_tokens.py: me
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chat.admin import api_tokens, budgets, catalogue, keys, lockouts, people, review  # noqa: F401  (each registers its models)
+from chat.admin import api_tokens, assistants, budgets, catalogue, keys, lockouts, people, review, sharing  # noqa: F401  (each registers its models)
 
 admin.site.site_header = "TokenOff Chat"
 admin.site.site_title = _("TokenOff Chat admin")

@@ -12,6 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from chat.assistants import retiring
 from chat.models import ChatModel
 from chat.models.catalogue import LONG_CONTEXT_TOKENS
 
@@ -35,7 +36,7 @@ class ChatModelAdmin(admin.ModelAdmin):
     list_filter = ["enabled", "family", "is_reasoning", "vision", "missing_upstream", "groups"]
     search_fields = ["name", "label", "family", "description"]
     filter_horizontal = ["groups"]
-    actions = ["enable_models", "disable_models", "make_default"]
+    actions = ["enable_models", "disable_models", "make_default", "retire_and_move"]
     change_list_template = "admin/chat/chatmodel/change_list.html"
     readonly_fields = ["missing_upstream"]
     fieldsets = [
@@ -144,6 +145,10 @@ class ChatModelAdmin(admin.ModelAdmin):
             return
         count = queryset.update(enabled=False)
         messages.success(request, f"{count} model(s) disabled: nobody can choose them any more.")
+
+    @admin.action(permissions=["change"], description=_("Retire and move assistants to…"))
+    def retire_and_move(self, request, queryset):
+        return retiring.retire_and_move(self, request, queryset)
 
     @admin.action(permissions=["change"], description=_("Make the selected model the default"))
     def make_default(self, request, queryset):

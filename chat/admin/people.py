@@ -343,6 +343,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
     """One row: the list page opens it."""
 
     fields = ["self_service_keys", "open_signup"]
+    fields += ["sharing_enabled", "everyone_may_share", "public_share_links"]  # share links (chat/sharing/)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -32,6 +32,11 @@ def owned(request: HttpRequest, pk: int) -> Conversation:
     return get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
 
 
+def reachable(request: HttpRequest, pk: int, write: bool = False) -> Conversation:
+    """One the member may read (or continue): their own, or one in a project shared with their group."""
+    return get_object_or_404(Conversation.objects.reachable_by(request.user, write=write), pk=pk)
+
+
 def row(conversation: Conversation) -> dict:
     return {
         "id": conversation.pk,
@@ -182,14 +187,14 @@ def thread_state(conversation: Conversation, user) -> list[dict]:
 @require_GET
 def thread(request: HttpRequest, pk: int) -> JsonResponse:
     """The branch on show, for a tab that saw another tab fork the conversation."""
-    return JsonResponse({"messages": thread_state(owned(request, pk), request.user)})
+    return JsonResponse({"messages": thread_state(reachable(request, pk), request.user)})
 
 
 @login_required
 @require_POST
 def show_branch(request: HttpRequest, pk: int) -> JsonResponse:
     """Show the branch through `message` (one of a message's versions) and answer with it."""
-    conversation = owned(request, pk)
+    conversation = reachable(request, pk, write=True)  # a project's collaborators continue it too
     if conversation.messages.filter(status=Message.Status.STREAMING).exists():
         return JsonResponse({"error": "Wait for the reply to finish before switching versions."}, status=409)
     message = parse_id(request.POST.get("message"))

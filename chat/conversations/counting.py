@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from chat.conversations.api import owned
+from chat.conversations.api import reachable
 from chat.lib.params import has_nul, parse_id
 from chat.models import ChatModel, Message, Preferences
 from chat.upstream import tokens
@@ -71,7 +71,7 @@ def count(request: HttpRequest) -> JsonResponse:
     conversation_id = parse_id(raw_id) if raw_id else None
     if raw_id and conversation_id is None:
         return JsonResponse({"error": "conversation is an id, or empty for a new chat."}, status=400)
-    conversation = owned(request, conversation_id) if conversation_id is not None else None
+    conversation = reachable(request, conversation_id, write=True) if conversation_id is not None else None
     try:
         draft = _text(request, "draft", "A message") or ""
         system_prompt = _text(request, "system_prompt", "A system prompt")

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from chat.conversations import api, exports, picker
-from chat.models import ChatModel, Conversation, Message, Preferences
+from chat.lib.params import parse_id
+from chat.models import ChatModel, Conversation, Message, Preferences, Project
 from chat.models.budgets import month_start, next_month
+from chat.projects import views as project_views
 
 
 def _page(request: HttpRequest, conversation: Conversation | None) -> HttpResponse:
@@ -27,6 +29,13 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
     system_prompt = conversation.system_prompt if conversation else preferences.system_prompt
     messages = api.thread_state(conversation, request.user) if conversation else []
     recent, after = api.page(request.user)
+    # Someone else's chat, reached through a project shared with one's group (Conversation.reachable_by).
+    shared_role = (
+        conversation.project.role_of(request.user)
+        if conversation and conversation.owner_id != request.user.pk
+        else None
+    )
+    new_in = _new_chat_project(request) if conversation is None else None
     state = {
         "conversation": conversation.pk if conversation else None,
         "title": conversation.title if conversation else "",
@@ -36,6 +45,8 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "max_content": settings.TOKENOFF_MAX_CONTENT,
         "demo": settings.TOKENOFF_DEMO,
         "sidebar_after": after,
+        "project": new_in.pk if new_in else None,  # a new chat started from a project: the send says so
+        "read_only": shared_role == "reader",
     }
     context = {
         "pinned_conversations": api.pinned(request.user),
@@ -51,8 +62,17 @@ def _page(request: HttpRequest, conversation: Conversation | None) -> HttpRespon
         "initial_state": state,
         # When the monthly budgets start again (accounting.standing): the composer's notice says so.
         "budget_resets": next_month(month_start(timezone.now())),
+        "projects": project_views.sidebar(request.user),
+        "shared_role": shared_role,
+        "new_in_project": new_in,
     }
     return render(request, "chat/chat.html", context)
+
+
+def _new_chat_project(request: HttpRequest) -> Project | None:
+    """`/?project=<id>`: a new chat in one of the projects the member may start chats in."""
+    pk = parse_id(request.GET.get("project"))
+    return Project.objects.writable_by(request.user).filter(pk=pk).first() if pk else None
 
 
 @login_required
@@ -64,13 +84,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, api.owned(request, pk))
+    return _page(request, api.reachable(request, pk))
 
 
 @login_required
 @require_GET
 def export_json(request: HttpRequest, pk: int) -> JsonResponse:
-    conv = api.owned(request, pk)
+    conv = api.reachable(request, pk)
     response = JsonResponse(exports.as_json(conv, _messages(conv)), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="conversation-{conv.pk}.json"'
     return response
@@ -79,7 +99,7 @@ def export_json(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_GET
 def export_md(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = api.owned(request, pk)
+    conv = api.reachable(request, pk)
     response = HttpResponse(
         exports.as_markdown(conv, _messages(conv)), content_type="text/markdown; charset=utf-8"
     )

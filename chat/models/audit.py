@@ -27,6 +27,11 @@ class AuditEntry(models.Model):
         ATTACHMENT = "attachment", _("opened an attachment")
         # Single sign-on: a member's groups changed to follow the identity provider's groups claim.
         GROUPS = "groups", _("changed groups from the directory")
+        # Share links (chat/sharing/): the owner's actions, and views by anyone but the owner.
+        SHARE = "share", _("shared by link")
+        SHARE_VIEW = "share_view", _("opened a share link")
+        SHARE_UPDATE = "share_update", _("updated a share link")
+        SHARE_REVOKE = "share_revoke", _("revoked a share link")
 
     created = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # The names are copied, not only linked: the trail must still say who and what after the

@@ -11,12 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from chat.attachments import parts
 from chat.conversations import context
 from chat.models.catalogue import ChatModel
+from chat.models.projects import ProjectShare
 
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
         # One the owner deleted while it was flagged is gone for them: only review still sees it.
         return self.filter(owner=user, owner_deleted__isnull=True)
+
+    def reachable_by(self, user, write: bool = False) -> ConversationQuerySet:
+        """The one access rule for reading and continuing: one's own, those in one's own projects, and
+        those in a project shared with one's group (to read; to continue, as collaborators)."""
+        roles = [ProjectShare.Role.COLLABORATOR] if write else list(ProjectShare.Role)
+        shared = ProjectShare.objects.filter(group__user=user, role__in=roles).values("project_id")
+        reach = Q(owner=user) | Q(project__owner=user) | Q(project_id__in=shared)
+        return self.filter(reach, owner_deleted__isnull=True)
 
 
 class Conversation(models.Model):
@@ -51,6 +60,19 @@ class Conversation(models.Model):
         "chat.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
     api_token_name = models.CharField(max_length=100, blank=True)
+    # Where an import brought it from ("chatgpt:<id>", "tokenoff:<id>"): a re-run adds nothing twice.
+    imported_from = models.CharField(
+        max_length=120, blank=True, default="", help_text="Where it was imported from, e.g. chatgpt:<id>"
+    )
+    # The assistant it started from; the name is copied so usage and review still say which after a delete.
+    assistant = models.ForeignKey(
+        "chat.Assistant", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    assistant_name = models.CharField(max_length=100, blank=True)
+    # The owner's folder for it (chat/models/projects.py): deleting the project moves its chats out.
+    project = models.ForeignKey(
+        "chat.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -67,6 +89,14 @@ class Conversation(models.Model):
             models.Index(fields=["-updated", "-id"], name="conversation_activity"),
         ]
         permissions = [("review_conversation", "Can review every user's conversations")]
+        constraints = [
+            # A re-run of an import adds nothing twice (chat/imports/saving.py).
+            models.UniqueConstraint(
+                fields=["owner", "imported_from"],
+                condition=~Q(imported_from=""),
+                name="one_import_per_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"
@@ -108,7 +138,13 @@ class Conversation(models.Model):
         def render(row: dict) -> list[dict]:
             return parts.content(row["content"], row["attachments"], room)
 
-        return context.fit(rows, self.system_prompt, limits, summarised, render)
+        return context.fit(rows, self.sent_system_prompt(), limits, summarised, render)
+
+    def sent_system_prompt(self) -> str:
+        """The system prompt sent upstream: its project's current instructions first, then its own."""
+        if self.project_id is None or not self.project.instructions.strip():
+            return self.system_prompt
+        return "\n\n".join(part for part in (self.project.instructions.strip(), self.system_prompt) if part)
 
 
 class Message(models.Model):

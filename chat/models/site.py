@@ -71,6 +71,29 @@ class SiteSettings(models.Model):
         ),
     )
 
+    # Share links (chat/sharing/): on by default; "everyone may share" on means no group needs the
+    # share_conversation permission, so existing members keep sharing without a data migration.
+    sharing_enabled = models.BooleanField(
+        _("share links"),
+        default=True,
+        help_text=_("Off: no one can share a conversation by link and every existing link answers 404."),
+    )
+    everyone_may_share = models.BooleanField(
+        _("everyone may share"),
+        default=True,
+        help_text=_(
+            'Off: only members whose groups have the "Can share conversations by link" permission may.'
+        ),
+    )
+    public_share_links = models.BooleanField(
+        _("public share links"),
+        default=False,
+        help_text=_(
+            "On: anyone with a share link can read it without signing in "
+            "(search engines are told not to index it)."
+        ),
+    )
+
     class Meta:
         verbose_name = verbose_name_plural = _("site settings")
 

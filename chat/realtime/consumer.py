@@ -93,7 +93,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._check_owner(conversation)
                 await self.runtime.stop(conversation)
             case frames.Attach(conversation=conversation):
-                await self._check_owner(conversation)
+                await self._check_owner(conversation, write=False)  # a project's readers may follow
                 await self.follower.attach(conversation)
 
     async def _frame_allowed(self, text_data: str | None) -> bool:
@@ -122,8 +122,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             message = f"Too many messages in a minute. Try again in {wait} s."
             raise Refused(Code.RATE_LIMITED, message, retry_after=wait)
 
-    async def _check_owner(self, conversation: int) -> None:
-        if not await store.owns(self.user, conversation):
+    async def _check_owner(self, conversation: int, write: bool = True) -> None:
+        if not await store.owns(self.user, conversation, write):
             raise Refused(Code.NOT_FOUND, "No such conversation.")
 
     # Channel-layer events ----------------------------------------------------------------------

@@ -103,6 +103,9 @@ class Send(ClientFrame, tag="send"):
     # The sender's attachment ids, or (extension) choices of a long document's part; on an edit, None
     # keeps the edited question's attachments and a list (even empty) replaces them.
     attachments: list[str | AttachmentChoice] | None = None
+    project: Id | None = None  # (extension) the project a new conversation starts in
+    # (extension) a new conversation starts from this assistant: its model, system prompt and parameters
+    assistant: Id | None = None
 
     def attachment_choices(self) -> list[AttachmentChoice] | None:
         """The attachments as choices (an id alone sends all of it), or None when not given."""
@@ -140,9 +143,11 @@ _FIELD_WORDS = {
     "parameters": "parameters must be an object of names and short values (text, numbers or null).",
     "edit": "edit must be a message id.",
     "message": "message must be the id of the reply to write again.",
+    "project": "project must be a project id.",
+    "assistant": "assistant must be an assistant id.",
     "attachments": 'attachments must be a list of attachment ids, or of {"id", "excerpt"} objects.',
 }
-_IDS = ("conversation", "edit", "message")
+_IDS = ("conversation", "edit", "message", "project", "assistant")
 
 
 def decode(text: str | None, max_content: int) -> ClientFrame:
@@ -204,7 +209,7 @@ def _past_range(value: Any) -> bool:
 
 
 def _not_found(field: str, echo: dict) -> BadFrame:
-    what = "conversation" if field == "conversation" else "message in this conversation"
+    what = field if field in ("conversation", "project", "assistant") else "message in this conversation"
     return BadFrame(Code.NOT_FOUND, f"No such {what}.", echo)
 
 
@@ -242,6 +247,10 @@ def _check(frame: ClientFrame, max_content: int) -> None:
         if len(frame.system_prompt) > max_content:
             words = f"A system prompt can hold at most {max_content:,} characters."
             raise BadFrame(Code.TOO_LARGE, words, echo)
+    if frame.project is not None and frame.conversation is not None:
+        raise BadFrame(Code.BAD_REQUEST, "project is for a new conversation only.", echo)
+    if frame.assistant is not None and frame.conversation is not None:
+        raise BadFrame(Code.BAD_REQUEST, "assistant is for a new conversation only.", echo)
     if frame.parameters is not None:
         if frame.conversation is not None:
             raise BadFrame(Code.BAD_REQUEST, "parameters are for a new conversation only.", echo)

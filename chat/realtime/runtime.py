@@ -142,7 +142,8 @@ class Runtime:
             if not await store.owns(user, conversation_id):
                 raise Refused(Code.NOT_FOUND, "No such conversation.")
             raise Refused(Code.BUSY, "A reply is already being written in this conversation.")
-        attachments = None
+        attachments, project = None, getattr(frame, "project", None)
+        assistant = getattr(frame, "assistant", None)
         if isinstance(frame, frames.Regenerate):
             fork, content, system_prompt, chosen = store.Fork(regenerate=frame.message), "", None, None
         else:
@@ -150,14 +151,15 @@ class Runtime:
             content, system_prompt, chosen = frame.content, frame.system_prompt, frame.parameters
             attachments = frame.attachment_choices()
         arguments = (user, conversation_id, frame.model, content, self.worker, system_prompt, fork, chosen)
+        extensions = {"attachments": attachments, "project": project, "assistant": assistant}
         try:
-            begun = await store.begin(*arguments, attachments=attachments)
+            begun = await store.begin(*arguments, **extensions)
         except Refused as refused:
             if refused.code != Code.BUSY or conversation_id is None:
                 raise
             # The reply in the way may belong to a process that died: end it and try once more.
             await self.recover()
-            begun = await store.begin(*arguments, attachments=attachments)
+            begun = await store.begin(*arguments, **extensions)
         reply = Reply(self, begun, frame.id)
         self.replies[reply.conversation_id] = reply
         try:

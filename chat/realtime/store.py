@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from chat.assistants import starting
 from chat.conversations import parameters
-from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, budgets
+from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, Project, budgets
 from chat.realtime import attaching
 from chat.realtime.frames import AttachmentChoice, Code, FinishReason, Refused
 from chat.usage import accounting as usage
@@ -41,7 +42,8 @@ class Begun:
 
 
 def _owned_conversation(user, conversation_id: int) -> Conversation:
-    conversation = Conversation.objects.owned_by(user).filter(pk=conversation_id).first()
+    # One's own, or one in a project shared with one's group as collaborators (Conversation.reachable_by).
+    conversation = Conversation.objects.reachable_by(user, write=True).filter(pk=conversation_id).first()
     if conversation is None:
         raise Refused(Code.NOT_FOUND, "No such conversation.")
     return conversation
@@ -59,6 +61,8 @@ def begin(
     chosen: dict | None = None,
     opening: Opening | None = None,
     attachments: list[AttachmentChoice] | None = None,
+    project: int | None = None,
+    assistant: int | None = None,
 ) -> Begun:
     """Check everything, then save the user's message and an empty streaming reply together.
 
@@ -68,6 +72,13 @@ def begin(
     edit given None carries the edited question's); checked against the model before anything is saved.
     """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
+    if project is not None and not Project.objects.writable_by(user).filter(pk=project).exists():
+        raise Refused(Code.NOT_FOUND, "No such project.")
+    started_from = None
+    if assistant is not None and conversation is None:
+        # An assistant the member may not use is not there for them (chat/assistants/starting.py).
+        started_from = starting.usable(user, assistant)
+        model_name, system_prompt, chosen = starting.settings_of(started_from)
     asked = model_name or (conversation.model if conversation else None)
     chat_model = ChatModel.for_send(user, asked)
     if chat_model is None:
@@ -101,6 +112,9 @@ def begin(
                     model=chat_model.name,
                     system_prompt=system_prompt or "",
                     parameters=chosen,
+                    project_id=project,
+                    assistant=started_from,
+                    assistant_name=started_from.name if started_from else "",
                     created=now,
                     updated=now,
                     **(opening.fields if opening else {}),
@@ -396,8 +410,9 @@ def set_title(conversation_id: int, title: str) -> None:
 
 
 @database_sync_to_async
-def owns(user, conversation_id: int) -> bool:
-    return Conversation.objects.owned_by(user).filter(pk=conversation_id).exists()
+def owns(user, conversation_id: int, write: bool = True) -> bool:
+    """Whether the member may continue (write) or follow the conversation: Conversation.reachable_by."""
+    return Conversation.objects.reachable_by(user, write=write).filter(pk=conversation_id).exists()
 
 
 @database_sync_to_async

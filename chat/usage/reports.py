@@ -109,6 +109,13 @@ def by_source(replies: QuerySet[Message]) -> list[Row]:
     return sorted(rows, key=lambda row: (row.label != _("Chat"), -row.tokens))
 
 
+def by_assistant(replies: QuerySet[Message]) -> list[Row]:
+    """The replies of chats started from an assistant, per assistant, by the name the chat copied."""
+    started = replies.exclude(conversation__assistant_name="")
+    grouped = started.values(name=F("conversation__assistant_name")).annotate(**TOTALS).order_by("name")
+    return sorted(_rows(grouped, lambda g: g["name"]), key=lambda row: -row.tokens)
+
+
 def by_day(replies: QuerySet[Message], month: dt.date) -> list[Row]:
     """Every day of the month, with nothing where nothing was spent, so the chart reads as a calendar."""
     grouped = {

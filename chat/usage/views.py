@@ -78,6 +78,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         **_month_links(month),
         "models": reports.by_model(replies),
         "sources": reports.by_source(replies),
+        "assistants": reports.by_assistant(replies),
         "day_chart": _day_chart(month, reports.by_day(replies, month)),
         "budgets": [line for line in budgets if line],
     }
@@ -101,6 +102,7 @@ def team(request: HttpRequest) -> HttpResponse:
         "people": reports.by_person(replies),
         "models": reports.by_model(replies),
         "sources": reports.by_source(replies),
+        "assistants": reports.by_assistant(replies),
         "day_chart": _day_chart(month, reports.by_day(replies, month)),
         "team_budget": _budget_line(Budget.objects.filter(is_team=True).first(), Spend.of(month)),
     }

@@ -5,7 +5,7 @@ import * as attachments from "./composer-attachments.js";
 import * as meter from "./meter.js";
 import * as picker from "./picker.js";
 import * as socket from "./socket.js";
-import { MAX_CONTENT, announce, app, busy, hideError, showError, state } from "./store.js";
+import { MAX_CONTENT, announce, app, busy, hideError, initial, showError, state } from "./store.js";
 import { followBottom, renderAllActions } from "./transcript.js";
 import { _, codePoints, format, formatNumber, randomId } from "./util.js";
 
@@ -182,6 +182,8 @@ function trySend() {
     // A new chat starts with the system prompt of the panel (the user's default unless changed)
     // and its model settings; from then on the conversation keeps them (conversation-settings.js).
     if (systemPrompt) frame.system_prompt = systemPrompt.value;
+    if (initial.project) frame.project = initial.project; // (extension) a new chat in a project
+    if (state.assistant) frame.assistant = state.assistant; // (extension) from an assistant (assistants.js)
     const invalid = invalidSetting();
     if (invalid) {
       showError(format(_("Check the model settings: %s"), [invalid.validationMessage]));

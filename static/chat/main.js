@@ -1,11 +1,14 @@
 // The chat page (protocol in docs/protocol.md): wires the modules together and starts. A module
 // script, so it runs after the classic deferred ones (the JS catalogue, the vendor globals).
 import * as actions from "./actions.js";
+import * as assistants from "./assistants.js";
 import * as composer from "./composer.js";
 import { connection, setOpenTitle } from "./frames.js";
 import { bindLightbox, isOpen as lightboxOpen } from "./lightbox.js";
+import * as projects from "./projects.js";
 import { bindCopyButtons } from "./render.js";
 import * as Sidebar from "./sidebar.js";
+import * as share from "./share.js";
 import * as socket from "./socket.js";
 import { WS_PATH, hideError, initial, messages, present, state, urls } from "./store.js";
 import { adoptServerMessages, messageList, scrollToBottom } from "./transcript.js";
@@ -39,8 +42,11 @@ function onKeydown(event) {
 
 function start() {
   Sidebar.init();
+  projects.init();
   composer.init();
   actions.init();
+  assistants.init();
+  share.init();
   bindCopyButtons(messageList);
   bindLightbox(messageList);
   document.addEventListener("keydown", onKeydown);

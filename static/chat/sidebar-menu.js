@@ -66,7 +66,9 @@ function onClick(event) {
   if (!entry || !open) return;
   const { item, choose } = open;
   closeMenu(false);
-  choose(entry.getAttribute("data-item-action"), item);
+  const action = entry.getAttribute("data-item-action");
+  if (action === "project") item.dispatchEvent(new CustomEvent("tokenoff:move-to-project", { bubbles: true }));
+  else choose(action, item);
 }
 
 /** Opens the menu of `button`'s item; `choose(action, item)` runs the entry picked. */
@@ -81,6 +83,7 @@ export function showMenu(button, row, choose) {
     ["rename", _("Rename")],
     ["pin", row.pinned ? _("Unpin") : _("Pin")],
     ["archive", row.archived ? _("Unarchive") : _("Archive")],
+    ["project", _("Move to project…")], // projects.js answers it (the tokenoff:move-to-project event)
     ["delete", _("Delete")],
   ];
   for (const [action, label] of entries) {

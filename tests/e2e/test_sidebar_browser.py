@@ -14,6 +14,8 @@ from tests.e2e.waits import transitions_done
 
 DESKTOP = {"width": 1440, "height": 900}
 ITEMS = "#sidebar-lists li[data-conversation]"
+# The last control before the list: the projects' "+" (no project yet), after the search field.
+BEFORE_LIST = "#projects [data-action=new-project]"
 FOCUSED_ITEM = "() => document.activeElement.closest('li[data-conversation]')?.dataset.conversation || null"
 
 
@@ -117,7 +119,7 @@ def test_one_tab_stop_for_the_list_arrows_home_end_enter_and_shift_f10(chat, liv
     assert chat.locator("#conversation-nav a[tabindex='0']").count() == 1
     assert chat.locator("#conversation-nav [data-action=item-menu]:not([tabindex='-1'])").count() == 0
 
-    chat.focus("#conversation-search")
+    chat.focus(BEFORE_LIST)
     chat.keyboard.press("Tab")
     assert chat.evaluate(FOCUSED_ITEM) == ids[0]  # into the list, at its first (no conversation is open)
     chat.keyboard.press("Tab")
@@ -164,7 +166,7 @@ def test_one_tab_stop_for_the_list_arrows_home_end_enter_and_shift_f10(chat, liv
 
     chat.keyboard.press("Enter")  # opens it
     chat.wait_for_url(f"{live.base_url}/c/{ids[1]}/")
-    chat.focus("#conversation-search")
+    chat.focus(BEFORE_LIST)
     chat.keyboard.press("Tab")
     assert chat.evaluate(FOCUSED_ITEM) == ids[1]  # the open conversation is the stop
     assert chat.csp_violations == []

@@ -95,11 +95,11 @@ async def test_a_fault_of_ours_answers_internal_error_and_the_socket_lives_on(
     real_owns = store.owns
     calls = []
 
-    async def broken_once(user, conversation_id):
+    async def broken_once(user, conversation_id, write=True):
         calls.append(conversation_id)
         if len(calls) == 1:
             raise RuntimeError("the database went away")
-        return await real_owns(user, conversation_id)
+        return await real_owns(user, conversation_id, write)
 
     monkeypatch.setattr(store, "owns", broken_once)
     socket = await connected(alice)

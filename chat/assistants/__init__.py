@@ -1,0 +1,1 @@
+"""Assistants: the gallery, the composer's picker, starting a chat from one, moving off a retired model."""
