@@ -17,10 +17,11 @@ pytestmark = pytest.mark.django_db
 # and recent conversations, the review notice, and the user's permissions for the top bar's links
 # (two queries, cached for the request), the member's own key's last check (base.html's notice of a
 # refused key), the member's recent models (the picker) and whether any conversation is archived (the
-# sidebar's Archived heading); a conversation adds itself, its messages, the user's feedback on them and
-# its questions' attachments.
-CHAT_PAGE_QUERIES = 13
-CONVERSATION_PAGE_QUERIES = 17
+# sidebar's Archived heading), the member's projects (the sidebar's Projects, theirs and those shared with
+# their groups) and the site's settings (whether the Share button is offered); a conversation adds itself,
+# its messages, the user's feedback on them and its questions' attachments.
+CHAT_PAGE_QUERIES = 15
+CONVERSATION_PAGE_QUERIES = 19
 
 
 def conversations_of(user, count: int, messages_each: int) -> list[Conversation]:
