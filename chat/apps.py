@@ -12,9 +12,9 @@ class ChatConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import post_delete, post_save, pre_delete
 
-        from chat.attachments import cleanup
+        from chat.attachments import cleanup, pinning
         from chat.lib import checks  # noqa: F401  (checks register themselves)
-        from chat.models import Attachment
+        from chat.models import Assistant, Attachment, Project
         from chat.realtime import signals
 
         user_model = get_user_model()
@@ -25,3 +25,8 @@ class ChatConfig(AppConfig):
         post_delete.connect(
             cleanup.attachment_deleted, sender=Attachment, dispatch_uid="chat.attachment_deleted"
         )
+        # Deleting an assistant or a project deletes its pinned files that nothing else uses.
+        for holder in (Assistant, Project):
+            uid = f"chat.{holder.__name__}.files"
+            pre_delete.connect(pinning.holder_deleting, sender=holder, dispatch_uid=f"{uid}.deleting")
+            post_delete.connect(pinning.holder_deleted, sender=holder, dispatch_uid=f"{uid}.deleted")

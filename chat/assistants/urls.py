@@ -3,6 +3,7 @@
 from django.urls import path
 
 from chat.assistants import views
+from chat.attachments import pinning
 
 urlpatterns = [
     path("", views.gallery, name="assistants"),
@@ -12,4 +13,6 @@ urlpatterns = [
     path("<id:pk>/history/", views.history, name="assistant_history"),
     path("<id:pk>/roll-back/<id:number>/", views.roll_back, name="assistant_roll_back"),
     path("<id:pk>/delete/", views.delete, name="assistant_delete"),
+    path("<id:pk>/files/", pinning.assistant_files, name="assistant_files"),
+    path("<id:pk>/files/<str:attachment>/", pinning.assistant_file, name="assistant_file"),
 ]

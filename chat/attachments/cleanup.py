@@ -11,7 +11,7 @@ from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from chat.models import Attachment, MessageAttachment
+from chat.models import Assistant, Attachment, MessageAttachment, Project
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def sweep_orphans(now: dt.datetime, owner=None) -> int:
         # and finds it gone, or holds it and it is skipped: never a sent attachment deleted.
         found = orphans(now, owner).select_for_update(skip_locked=True)
         pks = list(found.values_list("pk", flat=True))
-        gone = Attachment.objects.filter(pk__in=pks, conversation__isnull=True).delete()
+        gone = orphans(now, owner).filter(pk__in=pks).delete()
     return gone[1].get("chat.Attachment", 0)
 
 
@@ -46,4 +46,12 @@ def orphans(now: dt.datetime, owner=None):
     cutoff = now - dt.timedelta(hours=settings.TOKENOFF_ORPHAN_HOURS)
     sent = MessageAttachment.objects.filter(attachment=OuterRef("pk"))
     found = Attachment.objects.filter(conversation__isnull=True, created__lt=cutoff).exclude(Exists(sent))
+    # One pinned to an assistant or a project is in use, never sent as it is (chat/attachments/pinning.py).
+    found = found.exclude(Exists(pinned(Assistant))).exclude(Exists(pinned(Project)))
     return found.filter(owner=owner) if owner is not None else found
+
+
+def pinned(holder):
+    """The pins of an assistant's or a project's files on the outer attachment (a subquery: no outer join,
+    which PostgreSQL would not lock FOR UPDATE)."""
+    return holder.files.through.objects.filter(attachment=OuterRef("pk"))

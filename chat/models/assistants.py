@@ -48,6 +48,10 @@ class Assistant(models.Model):
         _("shared with"), max_length=8, choices=Visibility.choices, default=Visibility.PERSONAL
     )
     groups = models.ManyToManyField(Group, blank=True, related_name="assistants", verbose_name=_("groups"))
+    # The owner's documents, sent in the system message of each chat started from it (attachments/pinned.py).
+    files = models.ManyToManyField(
+        "chat.Attachment", blank=True, related_name="pinned_to_assistants", verbose_name=_("files")
+    )
     version = models.PositiveIntegerField(_("version"), default=0)
     retired = models.BooleanField(_("retired"), default=False)
     # Set when an admin retired the model it used and moved it to a replacement: the gallery says so.

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chat.attachments import parts
+from chat.attachments import parts, pinned
 from chat.conversations import context
 from chat.models.catalogue import ChatModel
 from chat.models.projects import ProjectShare
@@ -141,10 +141,17 @@ class Conversation(models.Model):
         return context.fit(rows, self.sent_system_prompt(), limits, summarised, render)
 
     def sent_system_prompt(self) -> str:
-        """The system prompt sent upstream: its project's current instructions first, then its own."""
-        if self.project_id is None or not self.project.instructions.strip():
-            return self.system_prompt
-        return "\n\n".join(part for part in (self.project.instructions.strip(), self.system_prompt) if part)
+        """The system prompt sent upstream: its project's current instructions and pinned documents first,
+        then its own, then the documents pinned to the assistant it started from."""
+        project = self.project if self.project_id else None
+        assistant = self.assistant if self.assistant_id else None
+        pieces = (
+            project.instructions.strip() if project else "",
+            pinned.text(project.files.all()) if project else "",
+            self.system_prompt,
+            pinned.text(assistant.files.all()) if assistant else "",
+        )
+        return "\n\n".join(piece for piece in pieces if piece)
 
 
 class Message(models.Model):

@@ -30,6 +30,10 @@ class Project(models.Model):
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
     groups = models.ManyToManyField(Group, through="ProjectShare", related_name="projects", blank=True)
+    # The owner's documents, sent in the system message of every chat in it (chat/attachments/pinned.py).
+    files = models.ManyToManyField(
+        "chat.Attachment", blank=True, related_name="pinned_to_projects", verbose_name=_("files")
+    )
 
     objects = ProjectQuerySet.as_manager()
 

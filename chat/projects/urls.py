@@ -1,5 +1,6 @@
 from django.urls import path
 
+from chat.attachments import pinning
 from chat.lib.params import register_id_converter
 from chat.projects import views
 
@@ -12,4 +13,6 @@ urlpatterns = [
     path("<id:pk>/update/", views.project_update, name="project_update"),
     path("<id:pk>/delete/", views.project_delete, name="project_delete"),
     path("<id:pk>/share/", views.project_share, name="project_share"),
+    path("<id:pk>/files/", pinning.project_files, name="project_files"),
+    path("<id:pk>/files/<str:attachment>/", pinning.project_file, name="project_file"),
 ]

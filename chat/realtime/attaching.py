@@ -34,7 +34,9 @@ def resolve(user, conversation: Conversation | None, choices: list[AttachmentCho
     """The sender's attachments in the order given; not_found for any other id."""
     if not choices:
         return []
-    found = Attachment.objects.filter(owner=user, pk__in=[choice.id for choice in choices]).in_bulk()
+    found = Attachment.objects.filter(owner=user, pk__in=[choice.id for choice in choices])
+    # A file pinned to an assistant or a project is not sent in a message (its chat's deletion would take it).
+    found = found.filter(pinned_to_assistants__isnull=True, pinned_to_projects__isnull=True).in_bulk()
     carried = []
     for choice in choices:
         attachment = found.get(choice.id)
