@@ -400,3 +400,16 @@ export function bindCopyButtons(root) {
     });
   });
 }
+
+/** A read-only transcript's replies (review, a share link) rendered from the page's JSON state. */
+export function renderStoredReplies(stateEl, transcript) {
+  const texts = new Map(JSON.parse(stateEl.textContent).map((m) => [String(m.id), m.content]));
+  for (const body of transcript.querySelectorAll('[data-role="assistant"][data-message]')) {
+    const text = texts.get(body.getAttribute("data-message"));
+    if (text === undefined) continue;
+    body.classList.remove("is-raw");
+    renderMarkdown(body, text, { final: true });
+    body.classList.toggle("is-empty", text === "");
+  }
+  bindCopyButtons(transcript);
+}

@@ -1,22 +1,14 @@
 // Review pages: transcripts rendered exactly as the chat renders them (render.js), filters that
 // apply on change, and the selection to download. No socket: review never follows a reply live.
 // A module (deferred): it runs after the vendor scripts that render.js needs.
-import { bindCopyButtons, renderMarkdown } from "../chat/render.js";
+import { renderStoredReplies } from "../chat/render.js";
 
 /** Assistant replies as Markdown, from the same text and through the same sanitizer as the chat. */
 function renderTranscript() {
   const stateEl = document.getElementById("review-messages");
   const transcript = document.querySelector("[data-review-transcript]");
   if (!stateEl || !transcript) return;
-  const texts = new Map(JSON.parse(stateEl.textContent).map((m) => [String(m.id), m.content]));
-  for (const body of transcript.querySelectorAll('[data-role="assistant"][data-message]')) {
-    const text = texts.get(body.getAttribute("data-message"));
-    if (text === undefined) continue;
-    body.classList.remove("is-raw");
-    renderMarkdown(body, text, { final: true });
-    body.classList.toggle("is-empty", text === "");
-  }
-  bindCopyButtons(transcript);
+  renderStoredReplies(stateEl, transcript);
 }
 
 function autoSubmitFilters() {
