@@ -190,6 +190,9 @@ def test_the_chat_header_is_one_row_whose_title_keeps_the_width_and_a_menu_holds
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#chat-tools")).to_have_attribute("role", "dialog")
+    # The panel's first control is Share, then the exports and the system prompt.
+    expect(page.locator("#share-button")).to_be_focused()
+    page.keyboard.press("Tab")
     json_link = exports.locator("a[data-export=json]")
     expect(json_link).to_be_focused()
     conversation = site.wide_conversation.split("/")[2]
