@@ -44,11 +44,24 @@ def test_admins_list_and_revoke_everyones_links(django_user_model, alice, conver
     link = ShareLink.share(alice, conversation, include_attachments=False, expires=None)
     auditor = django_user_model.objects.create_user("ada", password="ada-password-1")
     auditor.user_permissions.add(Permission.objects.get(codename="view_sharelink"))
+    auditor.user_permissions.add(Permission.objects.get(codename="change_sharelink"))
     as_auditor = signed_in(auditor)
     page = as_auditor.get("/shares/?all=1").content.decode()
     assert "Trip plan" in page and "alice" in page
     assert as_auditor.post(f"/shares/{link.pk}/revoke/", {"all": "1"})["Location"] == "/shares/?all=1"
     assert AuditEntry.objects.filter(action="share_revoke", actor_name="ada").exists()
+
+
+def test_seeing_everyones_links_is_not_revoking_them(django_user_model, alice, conversation):
+    link = ShareLink.share(alice, conversation, include_attachments=False, expires=None)
+    viewer = django_user_model.objects.create_user("vic", password="vic-password-1")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_sharelink"))
+    as_viewer = signed_in(viewer)
+    page = as_viewer.get("/shares/?all=1").content.decode()
+    assert "Trip plan" in page and 'data-action="revoke-share"' not in page
+    assert as_viewer.post(f"/shares/{link.pk}/revoke/", {"all": "1"}).status_code == 403
+    link.refresh_from_db()
+    assert link.revoked is None
 
 
 def test_the_admin_revoke_action(admin_client, alice, conversation):
