@@ -260,9 +260,11 @@ export function showThread(list) {
 export function loadThread() {
   if (state.conversationId === null) return Promise.resolve();
   const id = state.conversationId;
+  state.threadLoads += 1;
   return getJSON(urlFor(urls.thread, id))
     .then((data) => { if (data && id === state.conversationId) showThread(data.messages); })
-    .catch(() => {});
+    .catch(() => {})
+    .finally(() => { state.threadLoads -= 1; });
 }
 
 /** Brings the transcript in line with the server after missed frames (the branch on show). */

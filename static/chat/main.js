@@ -76,6 +76,8 @@ function start() {
     get streaming() { return state.streamingId; },
     get pending() { return state.pending ? state.pending.id : null; },
     get connected() { return socket.isConnected(); },
+    /** True while the transcript is being redrawn from the server (after an edit's reply, say). */
+    get loading() { return state.threadLoads > 0; },
     messageText(id) { const m = messages.get(String(id)); return m ? m.text : null; },
   });
 }

@@ -30,6 +30,8 @@ export const state = {
   streamingId: null,
   /** A send not yet answered by `started` or `error`: {id, content, replaces, frame}. */
   pending: null,
+  /** Loads of the branch on show in flight (after a fork, a branch switch): the transcript is redrawn. */
+  threadLoads: 0,
 };
 
 /**

@@ -20,6 +20,10 @@ from tests.e2e.waits import transitions_done
 
 SHOTS = Path("/tmp/shots")
 IDLE = "() => !window.TokenOffChat.streaming && window.TokenOffChat.pending === null"
+REDRAWN = (
+    "() => !window.TokenOffChat.streaming && window.TokenOffChat.pending === null"
+    " && !window.TokenOffChat.loading"
+)
 CHIP = "#attachment-list .attachment-chip"
 DONE = f"{CHIP}[data-state=done]"
 
@@ -146,7 +150,9 @@ def test_an_edit_keeps_removes_or_adds_the_questions_files(chat):
     shot(chat, "edit-form")
     form.locator("textarea").fill("[fake:chunks=2] second version, same file")
     form.locator("button[type=submit]").click()
-    chat.wait_for_function(IDLE, timeout=15_000)
+    # The reply on the new branch ends, then the page redraws the branch from the server: an edit form
+    # opened before that redraw would go with the old transcript.
+    chat.wait_for_function(REDRAWN, timeout=15_000)
     assert "attachments" not in sends(chat)[-1]  # unchanged: omitted, so the new version keeps them
     question = chat.locator("article.message-user").last
     expect(question.locator(".attachment-thumb img")).to_have_attribute("alt", name)
