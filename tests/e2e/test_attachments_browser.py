@@ -126,9 +126,11 @@ def test_the_token_meter_counts_the_files_waiting_to_be_sent(chat):
 
 
 def test_the_paperclip_opens_the_file_chooser_from_the_keyboard(chat):
-    chat.locator("#attach-button").focus()
+    button = chat.locator("#attach-button")
+    button.focus()
+    expect(button).to_be_focused()
     with chat.expect_file_chooser() as chooser:
-        chat.keyboard.press("Enter")
+        button.press("Enter")
     assert chooser.value.is_multiple()
     chooser.value.set_files([{"name": "keys.png", "mimeType": "image/png", "buffer": png_screenshot()[1]}])
     expect(chat.locator(DONE)).to_have_count(1)
