@@ -118,10 +118,35 @@ class Spend(models.Model):
                 continue  # another reply created the row first: add to it
 
     @classmethod
+    def add_for(cls, month: dt.date, tokens: int, cost: Decimal, user_id: int, team: bool) -> None:
+        """Count a request against the user's month and, when the team key paid, the team's too: one
+        UPDATE for both rows once they exist (`add` creates a missing one)."""
+        scope = (
+            Q(is_team=False, user_id=user_id) | Q(is_team=True) if team else Q(is_team=False, user_id=user_id)
+        )
+        rows = cls.objects.filter(scope, month=month)
+        expected = 2 if team else 1
+        try:
+            with transaction.atomic():
+                if rows.update(tokens=F("tokens") + tokens, cost=F("cost") + cost) == expected:
+                    return
+                raise _RowMissing  # undoes the partial count
+        except _RowMissing:
+            pass
+        # A row is missing (a month's first request): count each row on its own, creating it.
+        cls.add(month, tokens, cost, user_id=user_id)
+        if team:
+            cls.add(month, tokens, cost)
+
+    @classmethod
     def of(cls, month: dt.date, user=None) -> Spend | None:
         if user is None:
             return cls.objects.filter(month=month, is_team=True).first()
         return cls.objects.filter(month=month, is_team=False, user=user).first()
+
+
+class _RowMissing(Exception):
+    """Spend.add_for found fewer rows than it counts: undo and count them one by one."""
 
 
 class Reservation(models.Model):

@@ -2,7 +2,7 @@
 
 Pieces from the upstream are coalesced into numbered deltas (one frame per window at most), saved at
 checkpoints and at the end, and published to every socket following the conversation; a new
-conversation is then named by a small model.
+conversation is then named by a small model (chat/realtime/titles.py).
 """
 
 from __future__ import annotations
@@ -12,25 +12,13 @@ import logging
 import time
 from typing import Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.realtime import frames, store
 from chat.realtime.frames import FinishReason
 from chat.upstream import client as upstream
-from chat.usage import accounting as usage
 
 log = logging.getLogger(__name__)
-
-TITLE_PROMPT = (
-    "Write a title of at most six words for a chat that starts with the message below. "
-    "Answer with the title only, no quotes, no punctuation at the end."
-)
-
-
-def clean_title(text: str) -> str:
-    title = " ".join(text.replace("#", " ").replace("*", " ").strip().strip("\"'").split())
-    return title[:80].rstrip(" .")
 
 
 class Host(Protocol):
@@ -39,6 +27,10 @@ class Host(Protocol):
     async def publish(self, conversation_id: int, text: str, delta: tuple[int, int] | None = ...) -> None: ...
 
     def forget(self, reply: Reply) -> None: ...
+
+    def first_token_arrived(self, reply: Reply) -> None: ...
+
+    async def name_conversation(self, reply: Reply) -> None: ...
 
 
 class Reply:
@@ -52,6 +44,8 @@ class Reply:
         self.message_id = begun.reply.pk
         self.owner_id = begun.conversation.owner_id
         self.sent: list[str] = []  # one string per delta frame already sent (seq = len)
+        self.saved_seq = 0  # the seq of the text saved so far (checkpoints: runtime.Runtime._beat)
+        self.first_token = False
         self.pending: list[str] = []  # pieces received since the last frame
         self.wake = asyncio.Event()
         self.finished = False
@@ -89,6 +83,9 @@ class Reply:
                 ) as stream:
                     try:
                         async for piece in stream:
+                            if not self.first_token:
+                                self.first_token = True
+                                self.runtime.first_token_arrived(self)
                             self.pending.append(piece)
                             self.wake.set()
                     finally:
@@ -109,6 +106,9 @@ class Reply:
             error = upstream.UpstreamError("upstream_error", "Something went wrong while writing the reply.")
         finally:
             self.finished = True
+            if not self.first_token:
+                self.first_token = True
+                self.runtime.first_token_arrived(self)  # none will come: titles need not wait for it
             self.wake.set()
             # A pump that failed (a dead channel layer) must not keep the reply from ending.
             (pump_failure,) = await asyncio.gather(pump, return_exceptions=True)
@@ -123,8 +123,6 @@ class Reply:
     async def _pump(self) -> None:
         """Send what arrived as one delta, at most one a window: the first piece goes out at once."""
         window = settings.TOKENOFF_COALESCE_SECONDS
-        checkpoint_every = settings.TOKENOFF_CHECKPOINT_SECONDS
-        last_checkpoint = time.monotonic()
         next_frame = 0.0
         while True:
             await self.wake.wait()
@@ -142,12 +140,6 @@ class Reply:
                 text = frames.encode(frame)
                 await self.runtime.publish(self.conversation_id, text, (self.message_id, self.seq))
                 next_frame = time.monotonic() + window
-                if not self.finished and time.monotonic() - last_checkpoint >= checkpoint_every:
-                    last_checkpoint = time.monotonic()
-                    try:
-                        await store.save_checkpoint(self.message_id, "".join(self.sent), self.seq)
-                    except Exception:  # a failed checkpoint must not end the reply; the final save retries
-                        log.exception("checkpoint of reply %s failed", self.message_id)
             if self.finished and not self.pending:
                 return
 
@@ -188,29 +180,12 @@ class Reply:
             await self._name_conversation()
 
     async def _name_conversation(self) -> None:
-        """A short title from a small model; the first words of the question stay when it fails."""
-        question = self.begun.user_message.content[:2000]
-        if not question.strip():
-            return  # attachments alone: their names stay the title
-        messages = [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}]
-        owner, paid_by_team = self.owner_id, self.begun.reply.via_team_key
-        # Only with a model the member may use, and room in their budgets for it.
-        request = await database_sync_to_async(usage.title_request)(owner, paid_by_team, messages)
-        if request is None:
-            return
-        answer = None
-        try:
-            answer = await upstream.complete(self.begun.key, request.model, messages, usage.TITLE_TOKENS)
-        except upstream.UpstreamError as exc:
-            log.info("no title for conversation %s: %s", self.conversation_id, exc.code)
-        finally:
-            reported, text = (answer.usage, answer.text) if answer else (None, None)
-            settle = database_sync_to_async(usage.settle_title)
-            await settle(owner, paid_by_team, request, messages, reported, text)
-        if answer is None:
-            return
-        title = clean_title(next((line for line in answer.text.splitlines() if line.strip()), ""))
-        if title:
-            await store.set_title(self.conversation_id, title)
-            renamed = frames.title(self.conversation_id, title)
-            await self.runtime.publish(self.conversation_id, frames.encode(renamed))
+        """A title for the new conversation, through the process's title queue (chat/realtime/titles.py)."""
+        await self.runtime.name_conversation(self)
+
+    def checkpoint_due(self) -> tuple[int, str, int] | None:
+        """The text to save at a checkpoint (id, content, seq) if it grew since the last one."""
+        if self.finished or self.seq == self.saved_seq:
+            return None
+        self.saved_seq = self.seq
+        return self.message_id, "".join(self.sent), self.seq

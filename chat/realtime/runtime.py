@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 import weakref
 from typing import Protocol
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Message
-from chat.realtime import frames, store
+from chat.realtime import frames, store, titles
 from chat.realtime.frames import Code, Refused
 from chat.realtime.reply import Reply
 
@@ -49,6 +50,7 @@ class Runtime:
         self._heartbeat: asyncio.Task | None = None
         self._listener: asyncio.Task | None = None
         self.sockets_per_user: dict[int, int] = {}
+        self.titles = titles.queue()
 
     async def start(self) -> None:
         if self.shared:
@@ -173,6 +175,7 @@ class Runtime:
     def launch(self, reply: Reply) -> None:
         """Run a begun reply as a task of this process, kept alive by the heartbeat (the API's too)."""
         self.replies[reply.conversation_id] = reply
+        self.titles.awaiting_first_token()
         reply.task = self._spawn(reply.run())
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = self._spawn(self._beat())
@@ -195,6 +198,12 @@ class Runtime:
             attachments=begun.attachments,
         )
         await self.publish(reply.conversation_id, frames.encode(started))
+
+    def first_token_arrived(self, reply: Reply) -> None:
+        self.titles.first_token_arrived()
+
+    async def name_conversation(self, reply: Reply) -> None:
+        await titles.name_conversation(reply, self.titles)
 
     def forget(self, reply: Reply) -> None:
         if self.replies.get(reply.conversation_id) is reply:
@@ -290,15 +299,28 @@ class Runtime:
             await asyncio.wait_for(asyncio.shield(listener), LISTENER_QUIT_SECONDS)
 
     async def _beat(self) -> None:
-        """While replies run here, say so every few seconds, and sweep up dead processes' replies."""
+        """While replies run here: each tick, one statement saves the text of every reply that grew
+        since its last checkpoint and renews all their heartbeats; with several processes, the replies
+        of dead ones are swept up every heartbeat period. Never on a first token's path: a background
+        thread runs it (chat/realtime/lanes.py)."""
+        every = min(settings.TOKENOFF_CHECKPOINT_SECONDS, settings.TOKENOFF_HEARTBEAT_SECONDS)
+        last_sweep = time.monotonic()
         while self.replies:
-            await asyncio.sleep(settings.TOKENOFF_HEARTBEAT_SECONDS)
+            await asyncio.sleep(every)
+            replies = list(self.replies.values())
+            saves = [due for reply in replies if (due := reply.checkpoint_due()) is not None]
             try:
-                await store.touch([reply.message_id for reply in self.replies.values()])
-                if self.shared:
-                    await self.recover()
+                await store.checkpoint(saves, [reply.message_id for reply in replies])
             except Exception:
-                log.exception("heartbeat failed")
+                log.exception("checkpoint failed")
+                for reply in replies:
+                    reply.saved_seq = 0  # saved at the next tick (or at the end) instead
+            if self.shared and time.monotonic() - last_sweep >= settings.TOKENOFF_HEARTBEAT_SECONDS:
+                last_sweep = time.monotonic()
+                try:
+                    await self.recover()
+                except Exception:
+                    log.exception("recovery of dead processes' replies failed")
 
 
 # The request a process sends itself to end its listener; the wait for that is bounded all the same.

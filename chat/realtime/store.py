@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, TextField, Value, When
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from chat.assistants import starting
 from chat.conversations import parameters
 from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, Project, budgets
-from chat.realtime import attaching
+from chat.realtime import attaching, lanes
 from chat.realtime.frames import AttachmentChoice, Code, FinishReason, Refused
 from chat.usage import accounting as usage
 
@@ -39,6 +40,7 @@ class Begun:
     notice: str | None = None
     standing: usage.Standing | None = None  # the budgets' standing behind the notice
     attachments: list[dict] | None = None  # the question's, as `started` describes them
+    held: bool = False  # a reservation holds its budgets (to free when it ends)
 
 
 def _owned_conversation(user, conversation_id: int) -> Conversation:
@@ -146,9 +148,12 @@ def begin(
                 heartbeat=now,
                 created=now,
             )
-            conversation.model, conversation.updated, conversation.leaf = chat_model.name, now, reply
-            conversation.save(update_fields=["model", "updated", "leaf"])
-            if key is not None:
+            if not new:
+                # A new conversation was created with its model and time, and its leaf may stay empty:
+                # the branch on show is then its newest message (Conversation.branch), this reply.
+                conversation.model, conversation.updated, conversation.leaf = chat_model.name, now, reply
+                conversation.save(update_fields=["model", "updated", "leaf"])
+            if key is not None and _last_used_due((key.pk, key.created), now):
                 ApiKey.objects.filter(pk=key.pk).update(last_used=now)
             # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
             # nothing after it can fail and leave the reservation behind.
@@ -178,7 +183,26 @@ def begin(
         budget.notice,
         budget,
         attaching.described(carried),
+        held=hold is not None,
     )
+
+
+# A key's `last_used` is a day-to-day fact for its admin page: written at most once a minute per key
+# and process, not with every send.
+LAST_USED_EVERY = timezone.timedelta(minutes=1)
+_last_used_written: dict[tuple, object] = {}
+_last_used_lock = threading.Lock()
+
+
+def _last_used_due(key_id: tuple, now) -> bool:
+    with _last_used_lock:
+        written = _last_used_written.get(key_id)
+        if written is not None and now - written < LAST_USED_EVERY:
+            return False
+        if len(_last_used_written) > 10_000:
+            _last_used_written.clear()
+        _last_used_written[key_id] = now
+        return True
 
 
 def _carried(
@@ -277,14 +301,29 @@ def _question_of(conversation: Conversation, reply_id: int) -> Message:
     return replaced.parent
 
 
-@database_sync_to_async
-def save_checkpoint(message_id: int, content: str, seq: int) -> None:
-    Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
-        content=content, last_seq=seq, heartbeat=timezone.now()
-    )
+@lanes.background
+def checkpoint(saves: list[tuple[int, str, int]], alive: list[int]) -> None:
+    """One statement for every reply of this process due a save: the text and seq of those that grew
+    (`saves`: id, content, seq), the heartbeat of all of them (`alive`), the ended left alone."""
+    ids = sorted(set(alive) | {message_id for message_id, _, _ in saves})
+    if not ids:
+        return
+    fields: dict = {"heartbeat": timezone.now()}
+    if saves:
+        fields["content"] = Case(
+            *(When(pk=message_id, then=Value(content)) for message_id, content, _ in saves),
+            default=F("content"),
+            output_field=TextField(),
+        )
+        fields["last_seq"] = Case(
+            *(When(pk=message_id, then=Value(seq)) for message_id, _, seq in saves),
+            default=F("last_seq"),
+            output_field=IntegerField(),
+        )
+    Message.objects.filter(pk__in=ids, status=Message.Status.STREAMING).update(**fields)
 
 
-@database_sync_to_async
+@lanes.background
 def save_final(begun: Begun, fields: dict) -> bool:
     """The reply's last save, and its spending counted; False when it had already been ended."""
     now = timezone.now()
@@ -307,9 +346,10 @@ def save_final(begun: Begun, fields: dict) -> bool:
         )
         if not updated:
             return False
-        Conversation.objects.filter(pk=begun.conversation.pk).update(updated=now)
+        # The conversation's `updated` is the send's (store.begin): a reply ending is not new activity.
+        reserved = begun.reply.pk if begun.held else None  # no reservation: nothing to delete
         usage.record(
-            begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now, reply_id=begun.reply.pk
+            begun.conversation.owner_id, begun.reply.via_team_key, counted, cost, now, reply_id=reserved
         )
     fields["usage"] = counted.as_json()
     return True
@@ -323,7 +363,7 @@ def _error_message(fields: dict) -> dict:
     return {"error_message": (fields["error_message"] or "").replace("\x00", "")[:limit]}
 
 
-@database_sync_to_async
+@lanes.background
 def save_fallback(message_id: int, fields: dict) -> bool:
     """The least a failed reply needs: ended, with the text as far as the database takes it."""
     ended = {
@@ -344,13 +384,6 @@ def save_fallback(message_id: int, fields: dict) -> bool:
         # Tidying only: a reservation stops counting once its reply has ended, and recovery sweeps it.
         with contextlib.suppress(Exception):
             budgets.release(message_id=message_id)
-
-
-@database_sync_to_async
-def touch(message_ids: list[int]) -> None:
-    Message.objects.filter(pk__in=message_ids, status=Message.Status.STREAMING).update(
-        heartbeat=timezone.now()
-    )
 
 
 @database_sync_to_async
@@ -404,7 +437,7 @@ def interrupt_message(message_id: int, worker: str) -> list[Message]:
     return interrupt(Message.objects.filter(pk=message_id, worker=worker))
 
 
-@database_sync_to_async
+@lanes.background
 def set_title(conversation_id: int, title: str) -> None:
     Conversation.objects.filter(pk=conversation_id).update(title=title)
 

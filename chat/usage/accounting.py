@@ -138,10 +138,9 @@ def record(
     with transaction.atomic():
         # Behind the budgets' lock: a send reserving meanwhile sees the spending and the release, or neither.
         budgets.lock(user_id, via_team_key)
-        Spend.add(month, usage.total_tokens, cost or Decimal(0), user_id=user_id)
-        if via_team_key:
-            Spend.add(month, usage.total_tokens, cost or Decimal(0))
-        budgets.release(message_id=reply_id, pk=hold)
+        Spend.add_for(month, usage.total_tokens, cost or Decimal(0), user_id, via_team_key)
+        if reply_id is not None or hold is not None:
+            budgets.release(message_id=reply_id, pk=hold)
 
 
 def input_tokens(messages: list[dict]) -> int:

@@ -19,7 +19,8 @@ from chat.demo.usage import prompt_tokens
 from chat.models import ChatModel, Conversation, Message, budgets
 from chat.models.budgets import Budget, OverBudget, Reservation, Spend, month_start
 from chat.realtime import runtime, store
-from chat.realtime.reply import TITLE_PROMPT, Reply
+from chat.realtime.reply import Reply
+from chat.realtime.titles import TITLE_PROMPT
 from chat.usage import accounting as usage
 from tests.conftest import chat_requests, wait_until
 from tests.ws import connected, frames_until, send_frame
