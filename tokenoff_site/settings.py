@@ -179,6 +179,15 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("TOKENOFF_DB_POOL", True):
+        # psycopg 3's pool (Django 5.1+): the shared thread, the background one (chat/realtime/lanes.py)
+        # and the sync views each borrow a connection for a call and give it back; none is opened per call.
+        DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": env_int("TOKENOFF_DB_POOL_SIZE", 8),
+            "timeout": 10,
+        }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -375,6 +384,12 @@ TOKENOFF_READ_TIMEOUT = 120.0  # between two chunks; reasoning models may think 
 TOKENOFF_REPLY_TIMEOUT = 900.0  # the whole reply
 TOKENOFF_MAX_RETRIES = 1  # the SDK retries a refused or 429/5xx request once before streaming
 TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their first reply
+# Title requests queue at low priority (chat/realtime/titles.py): so many at once per process, so many
+# waiting (more are dropped: the question's first words stay the title), and none while a first token
+# is awaited, for so many seconds at most.
+TOKENOFF_TITLE_CONCURRENCY = 4
+TOKENOFF_TITLE_QUEUE = 2000
+TOKENOFF_TITLE_PATIENCE = 5.0
 TOKENOFF_MAX_CONNECTIONS = 1000  # upstream HTTP pool: hundreds of concurrent streams per process
 TOKENOFF_MAX_SOCKETS_PER_USER = 20  # open WebSockets of one user on one process
 TOKENOFF_SENDS_PER_MINUTE = 20  # messages one user may send in a minute (rate_limited above)
