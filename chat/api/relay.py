@@ -57,6 +57,12 @@ class Relay:
     def forget(self, reply: Reply) -> None:
         self.runtime.forget(reply)
 
+    def first_token_arrived(self, reply: Reply) -> None:
+        self.runtime.first_token_arrived(reply)
+
+    async def name_conversation(self, reply: Reply) -> None:
+        await self.runtime.name_conversation(reply)  # not asked: an API conversation keeps its first words
+
     async def next(self) -> Event:
         event = await self.events.get()
         self.over = event is END

@@ -11,6 +11,7 @@ import math
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 FRAME_FLOOD = 4429
 
 
+def _frame_sender(send):
+    """The ASGI send under Channels' session wrapper when it is there: the wrapper reads the session
+    on every message, for an HTTP response start a socket never sends (3 of the 4 µs a frame took)."""
+    wrapper = getattr(send, "__self__", None)
+    if isinstance(wrapper, InstanceSessionWrapper) and callable(getattr(wrapper, "real_send", None)):
+        return wrapper.real_send
+    return send
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     """One browser socket of one signed-in user."""
 
@@ -33,6 +43,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user = user
+        self.raw_send = _frame_sender(self.base_send)
         # Derived from the password hash: a password change voids the session, and so this socket.
         self.auth_hash = self.scope["session"].get(HASH_SESSION_KEY)
         self.frames = rate_limit.frame_bucket()
@@ -62,7 +73,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.follower.close()
 
     async def send_frame(self, text: str) -> None:
-        await self.send(text_data=text)
+        # Straight to the server's send: not through self.send's two layers and the session wrapper.
+        await self.raw_send({"type": "websocket.send", "text": text})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self._frame_allowed(text_data):

@@ -2,7 +2,9 @@
 
 One AsyncOpenAI per event loop (one per process under daphne), on the SDK's aiohttp transport,
 reading the raw SSE lines and parsing them with orjson: the SDK keeps auth, retries and error
-types, and we skip building pydantic objects for every chunk.
+types, and we skip building pydantic objects for every chunk. A streamed body is read from the
+aiohttp response under the SDK's httpx2 layers (their line iteration cost more CPU per chunk than
+everything else the relay does with it), falling back to the SDK's lines on another transport.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 import httpx2
 import openai
 import orjson
@@ -182,11 +185,29 @@ def _translate(exc: Exception) -> UpstreamError:
         return exc
     if isinstance(exc, openai.APIStatusError):
         return _refusal(exc) or _status_error(exc.status_code)
-    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+    # aiohttp's read timeout (SocketTimeoutError) is a TimeoutError and a ClientError.
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException | TimeoutError):
         return UpstreamError("upstream_unavailable", "TokenOff did not answer in time.")
-    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+    if isinstance(exc, openai.APIConnectionError | httpx2.TransportError | aiohttp.ClientError):
         return UpstreamError("upstream_unavailable", "The connection to TokenOff failed or was cut off.")
     return UpstreamError("upstream_error", "TokenOff answered with something that is not a valid reply.")
+
+
+def _aiohttp_body(response: openai.AsyncAPIResponse) -> aiohttp.StreamReader | None:
+    """The body's aiohttp stream under the SDK's httpx2 response, or None on another transport."""
+    http = response.http_response
+    stream = getattr(http.stream, "_stream", http.stream)  # httpx2's BoundAsyncStream around it
+    raw = getattr(stream, "_aiohttp_response", None)  # the SDK's vendored httpx_aiohttp transport
+    if not isinstance(raw, aiohttp.ClientResponse) or http.is_stream_consumed:
+        return None
+    # The transport asks aiohttp not to decompress: httpx2 does it, so an encoded body goes that way.
+    if raw.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        return None
+    return raw.content
+
+
+_CUT_OFF = ("upstream_unavailable", "TokenOff cut the reply off before its end.")
+_NOT_A_CHUNK = ("upstream_error", "TokenOff sent a line that is not a reply chunk.")
 
 
 class ReplyStream:
@@ -194,49 +215,115 @@ class ReplyStream:
 
     def __init__(self, response: openai.AsyncAPIResponse) -> None:
         self._response = response
+        self._done = False
         self.finish_reason: str | None = None
         self.usage: dict | None = None
         self.served_model: str = ""
 
     async def __aiter__(self) -> AsyncIterator[str]:
-        done = False
+        body = _aiohttp_body(self._response)
+        if body is None:
+            async for text in self._from_lines():
+                yield text
+        else:
+            # Inline, not a generator of lines under this one: each layer costs CPU per chunk.
+            # Whatever has arrived is split into lines here: a line may span reads and be of any
+            # length (StreamReader.readline refuses one over 128 KiB). As SSE says, an unterminated
+            # last line at the end of the body is dropped: the reply was cut off.
+            pending: list[bytes] = []  # the start of a line not yet ended
+            out: list[str] = []
+            try:
+                while not self._done:
+                    block = await body.readany()
+                    if not block:
+                        break
+                    lines = block.splitlines()  # bytes split only on \n, \r and \r\n, as SSE does
+                    if not block.endswith((b"\n", b"\r")):
+                        if len(lines) == 1:
+                            pending.append(block)
+                            continue
+                        rest = lines.pop()
+                    else:
+                        rest = None
+                    if pending:
+                        pending.append(lines[0])
+                        lines[0] = b"".join(pending)
+                        pending.clear()
+                    if rest is not None:
+                        pending.append(rest)
+                    failure = self._read_lines(lines, out)
+                    for text in out:
+                        yield text
+                    out.clear()
+                    if failure is not None:
+                        raise failure
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise _translate(exc) from None
+        if not self._done and self.finish_reason is None:
+            raise UpstreamError(*_CUT_OFF)
+
+    def _read_lines(self, lines: list[bytes], out: list[str]) -> UpstreamError | None:
+        """The `data:` lines' pieces into out, up to [DONE] or a failure, returned after the pieces
+        before it (as the SDK's lines gave them one by one)."""
+        for line in lines:
+            if line.startswith(b"data:"):
+                try:
+                    self._read_data(line[5:].strip(), out)
+                except UpstreamError as failure:
+                    return failure
+                if self._done:
+                    break
+        return None
+
+    async def _from_lines(self) -> AsyncIterator[str]:
+        """The SDK's own lines, for a transport other than aiohttp."""
+        out: list[str] = []
         try:
             async for line in self._response.iter_lines():
-                if not line.startswith("data:"):
-                    continue  # blank separators, SSE comments and event names
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
-                for text in self._read_chunk(data):
-                    yield text
+                if line.startswith("data:"):  # else blank separators, SSE comments and event names
+                    self._read_data(line[5:].strip().encode(), out)
+                    for text in out:
+                        yield text
+                    out.clear()
+                    if self._done:
+                        break
         except (httpx2.HTTPError, openai.OpenAIError) as exc:
             raise _translate(exc) from None
-        if not done and self.finish_reason is None:
-            raise UpstreamError("upstream_unavailable", "TokenOff cut the reply off before its end.")
 
-    def _read_chunk(self, data: str) -> list[str]:
+    def _read_data(self, data: bytes, out: list[str]) -> None:
+        """One `data:` line's text pieces, appended to out; [DONE] ends the reply."""
+        if data == b"[DONE]":
+            self._done = True
+            return
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise UpstreamError("upstream_error", "TokenOff sent a line that is not a reply chunk.") from None
-        if not isinstance(chunk, dict) or "error" in chunk:
+            try:  # as httpx2 decoded the lines: a byte that is not UTF-8 becomes U+FFFD
+                chunk = orjson.loads(data.decode(errors="replace"))
+            except orjson.JSONDecodeError:
+                raise UpstreamError(*_NOT_A_CHUNK) from None
+        if type(chunk) is not dict or "error" in chunk:
             raise UpstreamError("upstream_error", "TokenOff reported an error in the middle of the reply.")
         model = chunk.get("model")
-        if isinstance(model, str) and model:
+        if model and isinstance(model, str):
             self.served_model = model[:100]  # what the database keeps; the upstream may say anything
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
-        pieces = []
-        for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            text = delta.get("content")
-            # Only text content is relayed: tool calls, refusals and anything else stay out.
-            if isinstance(text, str) and text:
-                pieces.append(text.replace("\x00", ""))  # PostgreSQL text holds no NUL
-            if choice.get("finish_reason"):
-                self.finish_reason = str(choice["finish_reason"])[:32]
-        return pieces
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage
+        choices = chunk.get("choices")
+        if not choices:
+            return
+        try:
+            for choice in choices:
+                delta = choice.get("delta")
+                text = delta.get("content") if delta else None
+                # Only text content is relayed: tool calls, refusals and anything else stay out.
+                if text and isinstance(text, str):
+                    out.append(text.replace("\x00", ""))  # PostgreSQL text holds no NUL
+                if choice.get("finish_reason"):
+                    self.finish_reason = str(choice["finish_reason"])[:32]
+        except (AttributeError, TypeError):  # choices, a choice or a delta that is not what it should be
+            raise UpstreamError(*_NOT_A_CHUNK) from None
 
 
 @asynccontextmanager
