@@ -14,7 +14,7 @@ class ChatConfig(AppConfig):
 
         from chat.attachments import cleanup, pinning
         from chat.lib import checks  # noqa: F401  (checks register themselves)
-        from chat.models import Assistant, Attachment, Project
+        from chat.models import Assistant, Attachment, Project, freshness
         from chat.realtime import signals
 
         user_model = get_user_model()
@@ -30,3 +30,5 @@ class ChatConfig(AppConfig):
             uid = f"chat.{holder.__name__}.files"
             pre_delete.connect(pinning.holder_deleting, sender=holder, dispatch_uid=f"{uid}.deleting")
             post_delete.connect(pinning.holder_deleted, sender=holder, dispatch_uid=f"{uid}.deleted")
+        # Every change a send's cached facts depend on writes a new stamp.
+        freshness.watch()

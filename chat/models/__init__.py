@@ -10,6 +10,7 @@ from chat.models.catalogue import ChatModel, ModelLimit
 from chat.models.conversations import Conversation, Message
 from chat.models.feedback import Feedback
 from chat.models.flags import Flag
+from chat.models.freshness import CacheVersion
 from chat.models.imports import ImportJob
 from chat.models.keys import ApiKey, UnreadableKeys
 from chat.models.projects import Project, ProjectShare
@@ -25,6 +26,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Budget",
+    "CacheVersion",
     "ChatModel",
     "Conversation",
     "Feedback",

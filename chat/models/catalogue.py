@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
@@ -13,6 +15,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from chat.models import freshness
 from chat.models.site import Preferences
 
 # The o-series and the whole GPT-5 family reason: they take max_completion_tokens, and refuse
@@ -56,6 +59,57 @@ class ChatModelQuerySet(models.QuerySet):
             )
             usable = usable.filter(Exists(listed))
         return usable
+
+    def update(self, **kwargs) -> int:
+        with transaction.atomic(using=self.db, savepoint=False):
+            count = super().update(**kwargs)
+            freshness.bump(self.db)  # in the change's transaction: the next send sees it
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            freshness.bump(self.db)
+        return created
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The enabled models and who may use them, as usable_by reads them: cached for every send."""
+
+    models: tuple[ChatModel, ...]  # in the catalogue's order
+    kept_for: dict[int, frozenset[int]]  # a model's groups (absent: for everyone)
+    limits: dict[int, frozenset[int]]  # a limited group's listed models
+
+    @classmethod
+    def load(cls) -> Catalogue:
+        enabled = tuple(ChatModel.objects.filter(enabled=True))
+        kept_for, limits = defaultdict(set), defaultdict(set)
+        members = ChatModel.groups.through.objects.filter(chatmodel__enabled=True)
+        for model_id, group_id in members.values_list("chatmodel_id", "group_id"):
+            kept_for[model_id].add(group_id)
+        for group_id in ModelLimit.objects.values_list("group_id", flat=True):
+            limits[group_id] = set()
+        for group_id, model_id in ModelLimit.allowed_models.through.objects.values_list(
+            "modellimit_id", "chatmodel_id"
+        ):
+            limits[group_id].add(model_id)
+        return cls(
+            enabled,
+            {model: frozenset(groups) for model, groups in kept_for.items()},
+            {group: frozenset(listed) for group, listed in limits.items()},
+        )
+
+    def usable(self, group_ids: frozenset[int]) -> list[ChatModel]:
+        """usable_by's rule on these facts (tests/models/test_send_facts.py holds the two together)."""
+        limited = bool(group_ids) and all(group in self.limits for group in group_ids)
+        listed = set().union(*(self.limits[group] for group in group_ids)) if limited else set()
+        return [
+            model
+            for model in self.models
+            if (model.pk not in self.kept_for or self.kept_for[model.pk] & group_ids)
+            and (not limited or model.pk in listed)
+        ]
 
 
 class ChatModel(models.Model):
@@ -302,11 +356,23 @@ class ChatModel(models.Model):
 
     @classmethod
     def for_send(cls, user, name: str | None) -> ChatModel | None:
-        """The model a send asks for if this user may use it; without a name, the user's default."""
-        usable = cls.objects.usable_by(user)
-        if name:
-            return usable.filter(name=name).first()
-        return cls.preferred(list(usable), Preferences.of(user).default_model_name)
+        """The model a send asks for if this user may use it; without a name, the user's default.
+
+        From the send facts (chat/models/freshness.py): a copy, which the caller may change."""
+        if not user.is_authenticated:  # no one's facts to cache: the rule itself
+            usable = list(cls.objects.usable_by(user))
+            return next((m for m in usable if m.name == name), None) if name else cls.preferred(usable)
+        with freshness.snapshot():
+            catalogue = freshness.cached(("catalogue",), Catalogue.load)
+            group_ids = freshness.cached(
+                ("groups", user.pk), lambda: frozenset(user.groups.values_list("pk", flat=True))
+            )
+            usable = catalogue.usable(group_ids)
+            if name:
+                chosen = next((model for model in usable if model.name == name), None)
+            else:
+                chosen = cls.preferred(usable, Preferences.of(user, cached=True).default_model_name)
+        return copy.copy(chosen) if chosen is not None else None
 
     @classmethod
     def sync(cls, names: list[str], entries: dict[str, dict] | None = None) -> CatalogueSync:

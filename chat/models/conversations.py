@@ -28,6 +28,9 @@ class ConversationQuerySet(models.QuerySet):
         return self.filter(reach, owner_deleted__isnull=True)
 
 
+Window = tuple[int | None, int | None]  # a model's context window and maximum output, in tokens
+
+
 class Conversation(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
@@ -107,21 +110,27 @@ class Conversation(models.Model):
         title = " ".join(text.split()[:words])
         return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
-    def upstream_messages(self) -> list[dict]:
+    def upstream_messages(self, limits: Window | None = None, fresh: bool = False) -> list[dict]:
         """The branch on show, to send upstream: the system prompt, then oldest first, without the reply;
         the oldest turns after the first exchange left out when the model's window would overflow."""
-        return self.fitted_context().messages
+        return self.fitted_context(limits, fresh).messages
 
-    def fitted_context(self) -> context.Fitted:
-        """What of the branch goes upstream (chat/conversations/context.py), and where it starts."""
+    def fitted_context(self, limits: Window | None = None, fresh: bool = False) -> context.Fitted:
+        """What of the branch goes upstream (chat/conversations/context.py), and where it starts.
+
+        `limits`: the model's context window and maximum output when the caller has its row already;
+        `fresh`: the conversation was created in this transaction, so it has no summary yet."""
         rows = [
             {"id": m.pk, "role": m.role, "content": m.content}
             for m in branch(self)
             if m.status != Message.Status.STREAMING
         ]
         rows = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
-        model = ChatModel.objects.filter(name=self.model).only("context_window", "max_output_tokens").first()
-        window, max_output = (model.context_window, model.max_output_tokens) if model else (None, None)
+        if limits is None:
+            fields = ("context_window", "max_output_tokens")
+            model = ChatModel.objects.filter(name=self.model).only(*fields).first()
+            limits = (model.context_window, model.max_output_tokens) if model else (None, None)
+        window, max_output = limits
         room = parts.document_room(window)
         links = _attachment_links([row["id"] for row in rows if row["role"] == Message.Role.USER])
         for row in rows:
@@ -129,16 +138,18 @@ class Conversation(models.Model):
                 row["attachments"] = links[row["id"]]
                 row["attachment_tokens"] = parts.tokens_of(row["attachments"], room)
         # The summary furthest along the branch: ids grow from a message to its replies.
-        summary = (
-            self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
-        )
-        limits = context.Limits(self.model, window, max_output)
+        summary = None
+        if not fresh:
+            summary = (
+                self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
+            )
         summarised = summary.as_state() if summary else None
 
         def render(row: dict) -> list[dict]:
             return parts.content(row["content"], row["attachments"], room)
 
-        return context.fit(rows, self.sent_system_prompt(), limits, summarised, render)
+        bounds = context.Limits(self.model, window, max_output)
+        return context.fit(rows, self.sent_system_prompt(), bounds, summarised, render)
 
     def sent_system_prompt(self) -> str:
         """The system prompt sent upstream: its project's current instructions and pinned documents first,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from chat.lib import crypto
+from chat.models import freshness
 
 
 class UnreadableKeys(Exception):
@@ -21,9 +24,24 @@ class UnreadableKeys(Exception):
 
 class ApiKeyQuerySet(models.QuerySet):
     def for_user(self, user) -> ApiKey | None:
-        """The user's own key first, the team key next."""
-        keys = {key.user_id: key for key in self.filter(Q(user=user) | Q(is_team=True))}
-        return keys.get(user.pk) or keys.get(None)
+        """The user's own key first, the team key next.
+
+        The rows come from the send facts (chat/models/freshness.py): a copy, still encrypted."""
+        if self.query.has_filters() or user.pk is None:  # a narrowed queryset: not what is cached
+            keys = {key.user_id: key for key in self.filter(Q(user=user) | Q(is_team=True))}
+            return keys.get(user.pk) or keys.get(None)
+        with freshness.snapshot():
+            key = freshness.cached(("key", user.pk), lambda: self.filter(user=user).first())
+            key = key or freshness.cached(("team key",), lambda: self.filter(is_team=True).first())
+        return copy.copy(key) if key is not None else None
+
+    def update(self, **kwargs) -> int:
+        if set(kwargs) <= {"last_used"}:
+            return super().update(**kwargs)  # written by sends, read by none: no new stamp for it
+        with transaction.atomic(using=self.db, savepoint=False):
+            count = super().update(**kwargs)
+            freshness.bump(self.db)  # checks, rotation (bulk_update): the next send sees them
+        return count
 
     def for_catalogue(self) -> ApiKey | None:
         """The key that asks the upstream for its models: the team key, else any key."""

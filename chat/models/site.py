@@ -42,9 +42,19 @@ class Preferences(models.Model):
         return f"Preferences of {self.user}"
 
     @classmethod
-    def of(cls, user) -> Preferences:
-        """The user's preferences, or unsaved defaults."""
-        return cls.objects.filter(user=user).select_related("default_model").first() or cls(user=user)
+    def of(cls, user, cached: bool = False) -> Preferences:
+        """The user's preferences, or unsaved defaults; `cached`: from a send's facts, a copy."""
+        if not cached:
+            return cls.objects.filter(user=user).select_related("default_model").first() or cls(user=user)
+        import copy
+
+        from chat.models import freshness
+
+        found = freshness.cached(
+            ("preferences", user.pk),
+            lambda: cls.objects.filter(user=user).select_related("default_model").first(),
+        )
+        return copy.copy(found) if found is not None else cls(user=user)
 
     @property
     def default_model_name(self) -> str | None:

@@ -18,7 +18,7 @@ from django.utils.crypto import constant_time_compare
 
 from chat.assistants import starting
 from chat.conversations import parameters
-from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, Project, budgets
+from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, Project, budgets, freshness
 from chat.realtime import attaching, lanes
 from chat.realtime.frames import AttachmentChoice, Code, FinishReason, Refused
 from chat.usage import accounting as usage
@@ -52,7 +52,14 @@ def _owned_conversation(user, conversation_id: int) -> Conversation:
 
 
 @database_sync_to_async
-def begin(
+def begin(*args, **kwargs) -> Begun:
+    """_begin, with the send's facts (model, key, budgets, preferences) read against one stamp: a send's
+    reads are one query when nothing changed (chat/models/freshness.py)."""
+    with freshness.snapshot():
+        return _begin(*args, **kwargs)
+
+
+def _begin(
     user,
     conversation_id: int | None,
     model_name: str | None,
@@ -85,6 +92,8 @@ def begin(
     chat_model = ChatModel.for_send(user, asked)
     if chat_model is None:
         raise Refused(Code.MODEL_UNAVAILABLE, f"The model {asked or 'chosen'} is not available to you.")
+    # The catalogue's limits, before the conversation's parameters are applied to the row in memory.
+    limits = (chat_model.context_window, chat_model.max_output_tokens)
     chosen = _parameters_of_new(chat_model, chosen)
     fork = fork or Fork()
     carried = _carried(user, conversation, fork, attachments)
@@ -102,7 +111,7 @@ def begin(
     if budget.over:
         raise _quota_exceeded(budget.over, budget.resets)
     if conversation is None and system_prompt is None:
-        system_prompt = Preferences.of(user).system_prompt
+        system_prompt = Preferences.of(user, cached=True).system_prompt
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -157,7 +166,7 @@ def begin(
                 ApiKey.objects.filter(pk=key.pk).update(last_used=now)
             # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
             # nothing after it can fail and leave the reservation behind.
-            history = conversation.upstream_messages()
+            history = conversation.upstream_messages(limits, fresh=new)
             attaching.refuse_images_in(user, chat_model, history)
             hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
     except IntegrityError:
@@ -435,11 +444,6 @@ def interrupt_orphans(live_workers: set[str], shared_layer: bool) -> list[Messag
 @database_sync_to_async
 def interrupt_message(message_id: int, worker: str) -> list[Message]:
     return interrupt(Message.objects.filter(pk=message_id, worker=worker))
-
-
-@lanes.background
-def set_title(conversation_id: int, title: str) -> None:
-    Conversation.objects.filter(pk=conversation_id).update(title=title)
 
 
 @database_sync_to_async

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from chat.realtime import frames, lanes, store
+from chat.models import Conversation
+from chat.realtime import frames, lanes
 from chat.upstream import client as upstream
 from chat.usage import accounting as usage
 
@@ -102,19 +103,24 @@ async def _ask_for_title(reply: Reply, question: str) -> None:
     request = await lanes.background(usage.title_request)(owner, paid_by_team, messages)
     if request is None:
         return
-    answer = None
+    answer, title = None, ""
     try:
         answer = await upstream.complete(reply.begun.key, request.model, messages, usage.TITLE_TOKENS)
     except upstream.UpstreamError as exc:
         log.info("no title for conversation %s: %s", reply.conversation_id, exc.code)
     finally:
         reported, text = (answer.usage, answer.text) if answer else (None, None)
-        settle = lanes.background(usage.settle_title)
-        await settle(owner, paid_by_team, request, messages, reported, text)
-    if answer is None:
-        return
-    title = clean_title(next((line for line in answer.text.splitlines() if line.strip()), ""))
+        if answer is not None:
+            title = clean_title(next((line for line in answer.text.splitlines() if line.strip()), ""))
+        await _settle(owner, paid_by_team, request, messages, reported, text, reply.conversation_id, title)
     if title:
-        await store.set_title(reply.conversation_id, title)
         renamed = frames.title(reply.conversation_id, title)
         await reply.runtime.publish(reply.conversation_id, frames.encode(renamed))
+
+
+@lanes.background
+def _settle(owner, paid_by_team, request, messages, reported, text, conversation_id: int, title: str) -> None:
+    """Count the title request (chat/usage/accounting.py) and save the title: one trip to the database."""
+    usage.settle_title(owner, paid_by_team, request, messages, reported, text)
+    if title:
+        Conversation.objects.filter(pk=conversation_id).update(title=title)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import ChatModel, budgets
+from chat.models import ChatModel, budgets, freshness
 from chat.models.budgets import Budget, Spend, month_start, next_month
 from chat.upstream import tokens
 
@@ -137,7 +137,9 @@ def record(
     month = month_start(when)
     with transaction.atomic():
         # Behind the budgets' lock: a send reserving meanwhile sees the spending and the release, or neither.
-        budgets.lock(user_id, via_team_key)
+        # No budget with a limit applies (the send facts say so): no reservation to serialize with.
+        if _limited(user_id, via_team_key):
+            budgets.lock(user_id, via_team_key)
         Spend.add_for(month, usage.total_tokens, cost or Decimal(0), user_id, via_team_key)
         if reply_id is not None or hold is not None:
             budgets.release(message_id=reply_id, pk=hold)
@@ -182,8 +184,8 @@ def title_request(
     """The title model's request if the member may use that model and the budgets have room for its
     input and `output_tokens` of answer (a title's, or a summary's); else None."""
     user = get_user_model().objects.filter(pk=user_id).first()
-    usable = ChatModel.objects.usable_by(user) if user is not None else ChatModel.objects.none()
-    model = usable.filter(name=settings.TOKENOFF_TITLE_MODEL).first()
+    # The send's rule and its cached facts (chat/models/freshness.py).
+    model = ChatModel.for_send(user, settings.TOKENOFF_TITLE_MODEL) if user is not None else None
     if model is None:
         return None
     prices = (model.input_price, model.output_price)
@@ -232,15 +234,37 @@ class Standing:
 
 def standing(user, via_team_key: bool, now: dt.datetime | None = None) -> Standing:
     month = month_start(now or timezone.now())
-    checks = [(Budget.objects.filter(user=user).first(), Spend.of(month, user), "your")]
-    if via_team_key:
-        checks.append((Budget.objects.filter(is_team=True).first(), Spend.of(month), "the team's"))
+    # Which budgets apply comes from the send facts (chat/models/freshness.py); what was spent is read
+    # fresh, and only for a budget that applies.
+    with freshness.snapshot():
+        checks = [(_budget_of(user), lambda: Spend.of(month, user), "your")]
+        if via_team_key:
+            checks.append((_team_budget(), lambda: Spend.of(month), "the team's"))
     over, share = None, 0.0
-    for budget, spend, whose in checks:
+    for budget, spend_of, whose in checks:
         if budget is None:
             continue
-        used = budget.share_used(spend)
+        used = budget.share_used(spend_of())
         share = max(share, used)
         if used >= 1 and over is None:
             over = whose
     return Standing(over=over, share=share, resets=next_month(month))
+
+
+def _budget_of(user) -> Budget | None:
+    return _budget_of_id(user.pk)
+
+
+def _budget_of_id(user_id: int) -> Budget | None:
+    return freshness.cached(("budget", user_id), lambda: Budget.objects.filter(user_id=user_id).first())
+
+
+def _limited(user_id: int, via_team_key: bool) -> bool:
+    """Whether a budget with a limit applies to the user's requests (budgets.lock's rule)."""
+    with freshness.snapshot():
+        applying = [_budget_of_id(user_id), _team_budget() if via_team_key else None]
+    return any(budget and (budget.monthly_tokens or budget.monthly_cost) for budget in applying)
+
+
+def _team_budget() -> Budget | None:
+    return freshness.cached(("team budget",), lambda: Budget.objects.filter(is_team=True).first())
