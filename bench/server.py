@@ -1,5 +1,5 @@
-"""The site under test, in a process of its own: daphne, or uvicorn on uvloop, and its CPU and memory;
-the CPU other processes take meanwhile; py-spy over it on demand."""
+"""The site under test, in a process of its own: daphne, uvicorn, granian or hypercorn, and its CPU and
+memory; the CPU other processes take meanwhile; py-spy over it on demand."""
 
 from __future__ import annotations
 
@@ -21,7 +21,20 @@ COMMANDS = {
         "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
         "--lifespan", "off", "--no-access-log", "--log-level", "warning",
     ],
+    # Granian's Rust HTTP and WebSocket front; `asginl`: ASGI without the lifespan protocol, which
+    # Channels' ProtocolTypeRouter does not serve. Its one worker is a child process (see Server.ps).
+    "granian": lambda port: [
+        "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1", "--port", str(port),
+        "--loop", "uvloop", "--workers", "1", "--no-access-log", "--log-level", "warning", APP,
+    ],
+    # -w 0: the worker in this process, not a child; uvloop's worker class.
+    "hypercorn": lambda port: [
+        "-m", "hypercorn", "-b", f"127.0.0.1:{port}", "-k", "uvloop", "-w", "0",
+        "--log-level", "warning", APP,
+    ],
 }  # fmt: skip
+# Servers whose app runs in a child process: CPU, memory and py-spy are the child's.
+WORKER_CHILD = {"granian"}
 
 
 def free_port() -> int:
@@ -58,8 +71,26 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self.ps = psutil.Process(self.process.pid)
         wait_until_listening(self.port, self.process, f"{kind} (see {log})")
+        self.ps = psutil.Process(self.process.pid)
+        if kind in WORKER_CHILD:
+            self.ps = self._worker()
+
+    def _worker(self) -> psutil.Process:
+        """The one child that serves, once it answers HTTP (its parent only holds the socket)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            children = self.ps.children()
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    answered = bool(sock.recv(1))
+            except OSError:
+                answered = False
+            if answered and len(children) == 1:
+                return children[0]
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.kind}: no single worker process answering within 30 s")
 
     def cpu(self) -> float:
         """CPU seconds (user and system) the server has spent so far."""
@@ -114,7 +145,7 @@ def profile(server: Server, folder: Path | None, name: str) -> subprocess.Popen 
         str(Path(sys.executable).with_name("py-spy")),
         "record",
         "--pid",
-        str(server.process.pid),
+        str(server.ps.pid),
         "--format",
         "raw",
         "--output",
