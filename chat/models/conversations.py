@@ -110,16 +110,17 @@ class Conversation(models.Model):
         title = " ".join(text.split()[:words])
         return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
-    def upstream_messages(self, limits: Window | None = None, fresh: bool = False) -> list[dict]:
+    def upstream_messages(self, limits: Window | None = None, fresh=False, attached=True) -> list[dict]:
         """The branch on show, to send upstream: the system prompt, then oldest first, without the reply;
         the oldest turns after the first exchange left out when the model's window would overflow."""
-        return self.fitted_context(limits, fresh).messages
+        return self.fitted_context(limits, fresh, attached).messages
 
-    def fitted_context(self, limits: Window | None = None, fresh: bool = False) -> context.Fitted:
+    def fitted_context(self, limits: Window | None = None, fresh=False, attached=True) -> context.Fitted:
         """What of the branch goes upstream (chat/conversations/context.py), and where it starts.
 
         `limits`: the model's context window and maximum output when the caller has its row already;
-        `fresh`: the conversation was created in this transaction, so it has no summary yet."""
+        `fresh`: the conversation was created in this transaction, so it has no summary yet, and with
+        `attached` false, no attachment either."""
         rows = [
             {"id": m.pk, "role": m.role, "content": m.content}
             for m in branch(self)
@@ -132,7 +133,8 @@ class Conversation(models.Model):
             limits = (model.context_window, model.max_output_tokens) if model else (None, None)
         window, max_output = limits
         room = parts.document_room(window)
-        links = _attachment_links([row["id"] for row in rows if row["role"] == Message.Role.USER])
+        asked = [row["id"] for row in rows if row["role"] == Message.Role.USER]
+        links = _attachment_links(asked) if attached or not fresh else {}
         for row in rows:
             if row["id"] in links:
                 row["attachments"] = links[row["id"]]

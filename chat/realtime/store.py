@@ -166,7 +166,7 @@ def _begin(
                 ApiKey.objects.filter(pk=key.pk).update(last_used=now)
             # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
             # nothing after it can fail and leave the reservation behind.
-            history = conversation.upstream_messages(limits, fresh=new)
+            history = conversation.upstream_messages(limits, fresh=new, attached=bool(carried))
             attaching.refuse_images_in(user, chat_model, history)
             hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
     except IntegrityError:

@@ -157,6 +157,8 @@ def reserve_reply(
     user_id: int, via_team_key: bool, model: ChatModel, history: list[dict], reply_id: int
 ) -> budgets.Hold | None:
     """Hold the reply's input and the most it may write against the budgets, before the upstream is asked."""
+    if not _limited(user_id, via_team_key):
+        return None  # no budget with a limit applies: nothing to hold, no lock to take
     longest = model.max_output_tokens or settings.TOKENOFF_RESERVE_OUTPUT_TOKENS
     prices = (model.input_price, model.output_price)
     return budgets.reserve(user_id, via_team_key, input_tokens(history), longest, prices, message_id=reply_id)
@@ -191,6 +193,8 @@ def title_request(
     prices = (model.input_price, model.output_price)
     # A process that dies in the call leaves its reservation: it stops counting when the call would end.
     seconds = settings.TOKENOFF_CONNECT_TIMEOUT + settings.TOKENOFF_READ_TIMEOUT
+    if not _limited(user_id, via_team_key):
+        return TitleRequest(model.name, prices, None)
     try:
         hold = budgets.reserve(
             user_id,
