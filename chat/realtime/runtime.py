@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Message
-from chat.realtime import frames, store, titles
+from chat.realtime import checkpoints, frames, store, titles
 from chat.realtime.frames import Code, Refused
 from chat.realtime.reply import Reply
 
@@ -310,7 +310,7 @@ class Runtime:
             replies = list(self.replies.values())
             saves = [due for reply in replies if (due := reply.checkpoint_due()) is not None]
             try:
-                await store.checkpoint(saves, [reply.message_id for reply in replies])
+                await checkpoints.save(saves, [reply.message_id for reply in replies])
             except Exception:
                 log.exception("checkpoint failed")
                 for reply in replies:

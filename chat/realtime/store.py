@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, TextField, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -308,28 +308,6 @@ def _question_of(conversation: Conversation, reply_id: int) -> Message:
     if replaced is None or replaced.parent is None or replaced.parent.role != Message.Role.USER:
         raise Refused(Code.NOT_FOUND, "No such reply in this conversation.")
     return replaced.parent
-
-
-@lanes.background
-def checkpoint(saves: list[tuple[int, str, int]], alive: list[int]) -> None:
-    """One statement for every reply of this process due a save: the text and seq of those that grew
-    (`saves`: id, content, seq), the heartbeat of all of them (`alive`), the ended left alone."""
-    ids = sorted(set(alive) | {message_id for message_id, _, _ in saves})
-    if not ids:
-        return
-    fields: dict = {"heartbeat": timezone.now()}
-    if saves:
-        fields["content"] = Case(
-            *(When(pk=message_id, then=Value(content)) for message_id, content, _ in saves),
-            default=F("content"),
-            output_field=TextField(),
-        )
-        fields["last_seq"] = Case(
-            *(When(pk=message_id, then=Value(seq)) for message_id, _, seq in saves),
-            default=F("last_seq"),
-            output_field=IntegerField(),
-        )
-    Message.objects.filter(pk__in=ids, status=Message.Status.STREAMING).update(**fields)
 
 
 @lanes.background

@@ -86,17 +86,19 @@ _keyed: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, openai.As
 KEYED_CLIENTS = 256  # per event loop: the team key and the members' own keys
 
 
-def keyed_client(secret: str) -> openai.AsyncOpenAI:
+def keyed_client(secret: str, retries: int | None = None) -> openai.AsyncOpenAI:
     """The loop's client carrying this key, kept: a copy made per request would redo the SDK's
     set-up of a new client (its first request looks the platform up in a thread, on the path to
-    the first token). The copies share the loop's connection pool."""
+    the first token). The copies share the loop's connection pool. `retries`: a copy with its own
+    retry count (a title's: none), kept too."""
     copies = _keyed.setdefault(asyncio.get_running_loop(), {})
-    tag = hashlib.sha256(secret.encode()).hexdigest()
+    tag = hashlib.sha256(secret.encode()).hexdigest() + ("" if retries is None else f":{retries}")
     keyed = copies.get(tag)
     if keyed is None:
         if len(copies) >= KEYED_CLIENTS:
             del copies[next(iter(copies))]  # the oldest
-        keyed = copies[tag] = client().with_options(api_key=secret)
+        options = {"api_key": secret} if retries is None else {"api_key": secret, "max_retries": retries}
+        keyed = copies[tag] = client().with_options(**options)
     return keyed
 
 
@@ -356,15 +358,39 @@ async def complete(
 ) -> Completion:
     """A short blocking completion (titles, summaries). Its cap goes as max_completion_tokens, which
     every current chat model takes; max_tokens would be refused if the title model were a reasoning one."""
-    api = keyed_client(_secret(key)).with_options(max_retries=0)
+    api = keyed_client(_secret(key), retries=0)
+    body = {"model": model_name, "messages": messages, "max_completion_tokens": max_tokens}
     try:
-        result = await api.chat.completions.create(
-            model=model_name, messages=messages, max_completion_tokens=max_tokens
+        # As open_stream: the body JSON-ready (no walk of the messages), the answer read with orjson
+        # (no typed objects built); the SDK still does auth, the status errors and the timeouts.
+        raw = await api.chat.completions.with_raw_response.create(
+            model=model_name, messages=(), extra_body=body
         )
+        answer = orjson.loads(await raw.http_response.aread())
     except (openai.OpenAIError, httpx2.HTTPError) as exc:
         raise _translate(exc) from None
-    text = (result.choices[0].message.content or "") if result.choices else ""
-    return Completion(text, result.usage.model_dump(exclude_none=True) if result.usage else None)
+    except orjson.JSONDecodeError:
+        raise _not_a_reply() from None
+    return _completion(answer)
+
+
+def _not_a_reply() -> UpstreamError:
+    return UpstreamError("upstream_error", "TokenOff answered with something that is not a valid reply.")
+
+
+def _completion(answer) -> Completion:
+    """A completion's text and usage, from its JSON as sent; an answer of the wrong shape is an error."""
+    try:
+        choices = answer.get("choices") or []
+        message = choices[0].get("message") or {} if choices else {}
+        text = message.get("content") or ""
+        usage = answer.get("usage")
+    except (AttributeError, IndexError, KeyError, TypeError):
+        raise _not_a_reply() from None
+    if not isinstance(text, str):
+        raise _not_a_reply()
+    usage = {k: v for k, v in usage.items() if v is not None} if isinstance(usage, dict) else None
+    return Completion(text, usage)
 
 
 async def list_models(key: ApiKey | None) -> list[str]:

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from chat.models import ApiKey, Conversation, Message
 from chat.models.budgets import Spend, month_start
-from chat.realtime import store
+from chat.realtime import checkpoints
 from tests.ws import connected, frames_until, send_frame
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Raw SQL and the background database thread (chat/realtime/lanes.py): both databases.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -79,7 +80,7 @@ def test_one_statement_saves_every_reply_due_and_renews_every_heartbeat(alice):
     )
     Message.objects.filter(pk=ended.pk).update(status=Message.Status.DONE, content="final")
     with CaptureQueriesContext(connection) as queries:
-        store.checkpoint.func(
+        checkpoints.save.func(
             [(grown.pk, "grown text", 7), (other.pk, "more ☃ text", 3), (ended.pk, "stale", 9)],
             [grown.pk, quiet.pk, other.pk, ended.pk],
         )
