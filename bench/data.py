@@ -103,7 +103,7 @@ def build(stream_conversations: int, history: int = HISTORY_CONVERSATIONS) -> Be
         session_cookie=_signed_in(user),
         stream_conversations=[conversation for conversation, _cookie in streams],
         stream_cookies=[cookie for _conversation, cookie in streams],
-        page_conversation=conversations[len(conversations) // 2].pk,
+        page_conversation=conversations[len(conversations) // 2].pk if conversations else 0,
     )
     connections.close_all()
     return data

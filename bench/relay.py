@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 import psutil
 
-from bench import data, report, workloads
+from bench import cluster, data, report, workloads
 from bench.rounds import idle_sockets, pages, site_round
 from bench.server import ROOT, Server
 from bench.sockets import Refused
@@ -75,12 +75,19 @@ def keep(
     )
 
 
+def start_site(args, kind: str, env: dict):
+    """One server of `kind`, or with --cluster N, N of them behind nginx (bench/cluster.py)."""
+    if args.cluster:
+        return cluster.Cluster(kind, args.cluster, env, args.workdir / "cluster")
+    return Server(kind, env, args.workdir / f"{kind}.log")
+
+
 def measure(args, fake: Fake, env: dict, bench, write_log: Path) -> dict:
     """Every figure of the tables; with --repeat, each round's quietest repetition (all kept in "runs")."""
     results: dict = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": []}
     results |= {"floor": {}, "sdk": {}, "site": {kind: {} for kind in args.servers}, "idle": {}, "pages": {}}
     for kind in args.servers:
-        server = Server(kind, env, args.workdir / f"{kind}.log")
+        server = start_site(args, kind, env)
         try:
             results["idle"][kind] = asyncio.run(idle_sockets(server, bench, args.idle_sockets))
             results["pages"][kind] = asyncio.run(pages(server, bench, args.page_requests))
@@ -97,7 +104,7 @@ def measure(args, fake: Fake, env: dict, bench, write_log: Path) -> dict:
                     keep(results, results[kind], kind, workload.name, streams, repetition, run)
                 for kind in args.servers:
                     # A fresh server a round: its memory figures are not flattered by an earlier one's.
-                    server = Server(kind, env, args.workdir / f"{kind}.log")
+                    server = start_site(args, kind, env)
                     try:
                         run = asyncio.run(site_round(server, fake, bench, write_log, args, streams, workload))
                     finally:
@@ -106,6 +113,9 @@ def measure(args, fake: Fake, env: dict, bench, write_log: Path) -> dict:
                 print(
                     f"{workload.name} C={streams} done ({repetition + 1} of {args.repeat})", file=sys.stderr
                 )
+    if args.cluster:  # the tables' server column: "daphne x2 + nginx"
+        for part in ("site", "idle", "pages"):
+            results[part] = {f"{kind} x{args.cluster} + nginx": v for kind, v in results[part].items()}
     return results
 
 
@@ -120,6 +130,8 @@ def run(args) -> dict:
     try:
         database_url = args.database_url or data.sqlite_url(args.workdir, fresh=not args.reuse_db)
         env = server_env(database_url, fake, write_log)
+        if args.cluster:
+            env = cluster.cluster_env(env, args.redis_url)
         data.setup({k: v for k, v in env.items() if k != "BENCH_WRITE_LOG"})
         from django.conf import settings
 
@@ -132,7 +144,11 @@ def run(args) -> dict:
             bench = data.build(members, args.history)
             saved.write_bytes(orjson.dumps(bench))
             print(f"database built in {time.monotonic() - began:.0f} s", file=sys.stderr)
-        return measure(args, fake, env, bench, write_log)
+        try:
+            return measure(args, fake, env, bench, write_log)
+        finally:
+            if args.cluster:
+                cluster.delete_redis_keys(env)
     finally:
         fake.stop()
 
@@ -158,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--idle-sockets", type=int, default=500)
     parser.add_argument("--page-requests", type=int, default=100)
     parser.add_argument("--database-url", help="an empty PostgreSQL database; default: a new SQLite file")
+    parser.add_argument(
+        "--cluster", type=int, default=0, help="N server processes behind nginx (PostgreSQL and Redis)"
+    )
+    parser.add_argument("--redis-url", default=cluster.REDIS_URL, help="the channel layer with --cluster")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tokenoff-bench")
     parser.add_argument(
         "--reuse-db", action="store_true", help="keep the last run's database (faster, for tuning)"

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from bench import data, workloads
+from bench import cluster, data, workloads
 from bench.receivers import message
 from bench.server import Others, Server, profile
 from bench.sockets import open_sockets, replies
@@ -22,6 +22,11 @@ def writes_so_far(log: Path) -> int:
         return 0
     with open(log, "rb") as lines:
         return sum(1 for _ in lines)
+
+
+def own_processes(server) -> list[psutil.Process]:
+    """The site's processes: one Server's, or a Cluster's servers and its nginx (bench/cluster.py)."""
+    return server.processes() if hasattr(server, "processes") else [server.ps]
 
 
 def _cookies(bench: data.BenchData, members: list[int]) -> list[str]:
@@ -53,8 +58,10 @@ async def site_round(
         sockets = await open_sockets(session, server.base_url, _cookies(bench, chosen))
         await asyncio.sleep(1)
         profiler = profile(server, args.profile, f"{workload.name}-{streams}")
-        others = Others([psutil.Process(), server.ps, psutil.Process(fake.process.pid)])
+        others = Others([psutil.Process(), *own_processes(server), psutil.Process(fake.process.pid)])
         rss_idle, writes, cpu = server.rss(), writes_so_far(write_log), server.cpu()
+        proxy = server.nginx_cpu() if hasattr(server, "nginx_cpu") else 0.0
+        services = cluster.CpuMeter(server.services() if hasattr(server, "services") else [])
         peak = rss_idle
         text = message(args.chunks, 1 / args.rate)
         work = asyncio.ensure_future(
@@ -65,6 +72,8 @@ async def site_round(
             await asyncio.wait([work], timeout=0.2)
         seen = work.result()
         cpu = server.cpu() - cpu
+        proxy = (server.nginx_cpu() if hasattr(server, "nginx_cpu") else 0.0) - proxy
+        services_cpu = services.used()
         writes = writes_so_far(write_log) - writes
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -75,6 +84,8 @@ async def site_round(
         seen.errors.append(f"{seen.titles} titles for {streams} new conversations")
     return {
         "cpu": cpu,
+        "nginx_cpu": proxy,
+        "services_cpu": services_cpu,  # PostgreSQL and Redis, with --cluster
         "chunks": seen.chunks,
         "ttft": seen.ttft,
         "lag": seen.lag,
