@@ -179,7 +179,8 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("TOKENOFF_DB_POOL", True):
+    _postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if _postgres and env_bool("TOKENOFF_DB_POOL", True):
         # psycopg 3's pool (Django 5.1+): the shared thread, the background one (chat/realtime/lanes.py)
         # and the sync views each borrow a connection for a call and give it back; none is opened per call.
         DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
@@ -213,7 +214,16 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 times reads out after 5 s by default, exactly as long as channels_redis's
                 # blocking pop waits: an idle socket's consumer would crash now and then. Wait longer.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                # redis-py's pool refuses a connection past its limit (100 by default) instead of waiting:
+                # room for the sockets' pops and TOKENOFF_GROUP_SENDS frames at once.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "max_connections": env_int("TOKENOFF_REDIS_CONNECTIONS", 500),
+                    }
+                ],
                 # Frames are coalesced, so a reply sends tens of messages a second at most.
                 "capacity": 500,
                 # A frame nobody read within 30 s is useless to a live chat: let Redis drop it, so no
@@ -387,6 +397,7 @@ TOKENOFF_TITLE_MODEL = "gpt-4.1-nano"  # names new conversations after their fir
 # Title requests queue at low priority (chat/realtime/titles.py): so many at once per process, so many
 # waiting (more are dropped: the question's first words stay the title), and none while a first token
 # is awaited, for so many seconds at most.
+TOKENOFF_GROUP_SENDS = 64  # frames sent to other processes at once, per process (the rest wait)
 TOKENOFF_TITLE_CONCURRENCY = 4
 TOKENOFF_TITLE_QUEUE = 2000
 TOKENOFF_TITLE_PATIENCE = 5.0

@@ -19,7 +19,11 @@ def seconds_until_send_allowed(user_id: int) -> int:
     key = f"chat:sends:{user_id}:{window}"
     # add() then incr() is atomic on Redis and on the local-memory cache alike.
     cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-    count = cache.incr(key)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # gone between the two (evicted, flushed): this send starts the count again
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        count = 1
     if count <= limit:
         return 0
     return max(1, int((window + 1) * WINDOW_SECONDS - time.time()) + 1)

@@ -46,6 +46,9 @@ class Reply:
         self.sent: list[str] = []  # one string per delta frame already sent (seq = len)
         self.saved_seq = 0  # the seq of the text saved so far (checkpoints: runtime.Runtime._beat)
         self.first_token = False
+        # Whether a socket of another process may follow it (runtime.Runtime._look_elsewhere).
+        self.followed_elsewhere = True
+        self.attached_elsewhere = False
         self.pending: list[str] = []  # pieces received since the last frame
         self.wake = asyncio.Event()
         self.finished = False

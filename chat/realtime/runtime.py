@@ -51,6 +51,8 @@ class Runtime:
         self._listener: asyncio.Task | None = None
         self.sockets_per_user: dict[int, int] = {}
         self.titles = titles.queue()
+        # Frames to other processes in flight at once: more wait (a burst must not empty Redis's pool).
+        self.group_sends = asyncio.Semaphore(settings.TOKENOFF_GROUP_SENDS)
 
     async def start(self) -> None:
         if self.shared:
@@ -121,7 +123,7 @@ class Runtime:
                 await follower.send_frame(text)
             except Exception:  # a socket that went away must not stop the reply
                 log.debug("dropping a frame for a closed socket", exc_info=True)
-        if self.shared:
+        if self.shared and not (delta is not None and self._only_here(conversation_id)):
             event = {
                 "type": "chat.frame",
                 "text": text,
@@ -130,9 +132,33 @@ class Runtime:
                 "delta": delta,
             }
             try:
-                await self.layer.group_send(group_name(conversation_id), event)
+                async with self.group_sends:
+                    await self.layer.group_send(group_name(conversation_id), event)
             except Exception:  # Redis away for a moment: other processes miss a frame, the reply goes on
                 log.warning("could not send a frame to other processes", exc_info=True)
+
+    def _only_here(self, conversation_id: int) -> bool:
+        """Whether the conversation's reply runs here and no socket of another process follows it: its
+        deltas then need not cross Redis (four round trips each, and a pop by every local follower that
+        drops it). `started`, `done` and the rest always go to the group."""
+        reply = self.replies.get(conversation_id)
+        return reply is not None and not reply.followed_elsewhere
+
+    async def _look_elsewhere(self, reply: Reply) -> None:
+        """Whether a socket of another process follows the reply's conversation (its group holds a
+        channel not of this process): until this says no, deltas go to the group. A socket of another
+        process that comes later attaches through this process (`reply.attach`), which says yes."""
+        group = group_name(reply.conversation_id)
+        try:
+            connection = self.layer.connection(self.layer.consistent_hash(group))
+            members = await connection.zrange(self.layer._group_key(group), 0, -1)
+        except Exception:  # not channels_redis as we know it: keep sending to the group
+            log.debug("could not read the group of conversation %s", reply.conversation_id, exc_info=True)
+            return
+        ours = self.worker.split("!", 1)[0] + "!"
+        elsewhere = any(not member.decode().startswith(ours) for member in members)
+        if not elsewhere and not reply.attached_elsewhere:
+            reply.followed_elsewhere = False
 
     # Replies -----------------------------------------------------------------------------------
 
@@ -177,6 +203,8 @@ class Runtime:
         self.replies[reply.conversation_id] = reply
         self.titles.awaiting_first_token()
         reply.task = self._spawn(reply.run())
+        if self.shared:
+            self._spawn(self._look_elsewhere(reply))
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = self._spawn(self._beat())
 
@@ -275,6 +303,8 @@ class Runtime:
                     reply.stop()
                 elif request.get("type") == "reply.attach":
                     conversation_id = request.get("conversation")
+                    if reply is not None:  # from now on its deltas go to the group, before the snapshot
+                        reply.attached_elsewhere = reply.followed_elsewhere = True
                     snapshot = reply.snapshot() if reply else frames.idle_snapshot(conversation_id)
                     await self.layer.send(
                         request["reply_to"], {"type": "chat.snapshot", "snapshot": snapshot}

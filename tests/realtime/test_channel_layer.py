@@ -67,3 +67,55 @@ async def test_with_encryption_keys_the_text_crosses_redis_encrypted(redis_layer
     await layer.send(channel, {"type": "chat.frame", "text": "plain-chat-text-here"})
     assert b"plain-chat-text-here" not in await redis_values()
     assert (await layer.receive(channel))["text"] == "plain-chat-text-here"
+
+
+@pytest.fixture
+def group_deltas(monkeypatch) -> list[int]:
+    """The seq of every delta a process sent to a conversation's group."""
+    from channels_redis.core import RedisChannelLayer
+
+    sent: list[int] = []
+    real = RedisChannelLayer.group_send
+
+    async def counted(self, group, message):
+        if message.get("delta"):
+            sent.append(message["delta"][1])
+        return await real(self, group, message)
+
+    monkeypatch.setattr(RedisChannelLayer, "group_send", counted)
+    return sent
+
+
+async def test_deltas_stay_off_redis_while_no_other_process_follows(
+    redis_layer, alice, team_key, fake, group_deltas
+):
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("[fake:chunks=20] [fake:delay=0.2] alone"))
+    frames = await frames_until(socket, "done")
+    await socket.disconnect()
+    assert joined(frames) == " ".join(f"word{i}" for i in range(1, 21))
+    assert group_deltas == []  # started and done went to the group; no delta had to
+
+
+async def test_deltas_cross_redis_when_a_socket_of_another_process_follows(
+    redis_layer, alice, team_key, fake, group_deltas
+):
+    from chat.models import Conversation
+    from chat.realtime.runtime import group_name
+
+    socket = await connected(alice)
+    await socket.send_json_to(send_frame("[fake:chunks=2] first"))
+    started = (await frames_until(socket, "started"))[-1]
+    await frames_until(socket, "done")
+    # A socket of another process follows the conversation (its channel is in the group, not ours).
+    layer = channel_layers["default"]
+    await layer.group_add(group_name(started["conversation"]), "specific.another-process!socket")
+    group_deltas.clear()
+    await socket.send_json_to(
+        send_frame("[fake:chunks=20] [fake:delay=0.2] again", conversation=started["conversation"])
+    )
+    frames = await frames_until(socket, "done")
+    await socket.disconnect()
+    deltas = [frame["seq"] for frame in frames if frame["type"] == "delta"]
+    assert group_deltas == deltas and deltas
+    assert await Conversation.objects.filter(pk=started["conversation"]).aexists()
