@@ -191,7 +191,13 @@ def parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 if any stream saw an error (the small round in CI)"
     )
     parser.add_argument("--no-sdk", action="store_true", help="only the bare floor reads straight (CI)")
-    parser.add_argument("--write-docs", action="store_true", help="replace docs/performance.md's results")
+    parser.add_argument(
+        "--write-docs",
+        nargs="?",
+        const="",
+        metavar="BLOCK",
+        help="replace docs/performance.md's results (its block BLOCK if named, e.g. postgres-redis)",
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the server over each round, into this folder")
     return parser
 
@@ -222,14 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_NON_STR_KEYS))
     failed = report.status(results, args.check)
-    if args.write_docs and report.failures(results):
+    if args.write_docs is not None and report.failures(results):
         print(f"bench.relay: streams saw errors; {report.DOCS} left as it was", file=sys.stderr)
         return 1
-    if args.write_docs:
+    if args.write_docs is not None:
         command = shlex.join(["python", "-m", "bench.relay", *argv])
         minutes = (time.monotonic() - began) / 60
-        block = report.block(command, results["machine"], minutes, tables, datetime.date.today())
-        report.write_docs(report.DOCS, block)
+        today = datetime.date.today()
+        block = report.block(command, results["machine"], minutes, tables, today, args.write_docs)
+        report.write_docs(report.DOCS, block, args.write_docs)
     return failed
 
 

@@ -11,6 +11,18 @@ BEGIN = "<!-- bench.relay results: written by `python -m bench.relay --write-doc
 END = "<!-- /bench.relay results -->"
 
 
+def markers(name: str = "") -> tuple[str, str]:
+    """The comments around a results block: the first block's, or those of the block `name`
+    (`--write-docs NAME`: one block a configuration, e.g. SQLite, PostgreSQL and Redis, a cluster)."""
+    if not name:
+        return BEGIN, END
+    return (
+        f"<!-- bench.relay results ({name}): written by `python -m bench.relay --write-docs {name}`, "
+        "do not edit -->",
+        f"<!-- /bench.relay results ({name}) -->",
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -126,11 +138,12 @@ def table(results: dict) -> str:
     )
 
 
-def block(command: str, machine: str, minutes: float, tables: str, today: datetime.date) -> str:
+def block(command: str, machine: str, minutes: float, tables: str, today: datetime.date, name="") -> str:
     """The marked block of docs/performance.md: the exact command above the tables it printed."""
+    begin, end = markers(name)
     return "\n".join(
         [
-            BEGIN,
+            begin,
             f"Run of {today:%-d %B %Y} ({minutes:.1f} minutes), on {machine}:",
             "",
             "```sh",
@@ -138,18 +151,19 @@ def block(command: str, machine: str, minutes: float, tables: str, today: dateti
             "```",
             "",
             tables,
-            END,
+            end,
         ]
     )
 
 
-def write_docs(path: Path, new_block: str) -> None:
-    """Replace the marked block of `path` (the two comments included) with `new_block`."""
+def write_docs(path: Path, new_block: str, name: str = "") -> None:
+    """Replace the marked block `name` of `path` (the two comments included) with `new_block`."""
+    begin, end_mark = markers(name)
     text = path.read_text()
-    start, end = text.find(BEGIN), text.find(END)
+    start, end = text.find(begin), text.find(end_mark)
     if start < 0 or end < start:
-        raise SystemExit(f"{path} has no block between {BEGIN!r} and {END!r}")
-    path.write_text(text[:start] + new_block + text[end + len(END) :])
+        raise SystemExit(f"{path} has no block between {begin!r} and {end_mark!r}")
+    path.write_text(text[:start] + new_block + text[end + len(end_mark) :])
 
 
 def quieter(kept: dict | None, run: dict) -> dict:
