@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -97,22 +98,13 @@ class LiveSite:
         if key:
             self.manage("set_api_key", "--user", name, stdin=key + "\n")
 
-    def start(self, *daphne_options: str) -> str:
-        """Start one more daphne, with the given options (DEPLOYED_PROXY_OPTIONS); its URL once it answers."""
+    def start(self, *options: str, server: str = "daphne") -> str:
+        """Start one more server process (daphne, or uvicorn as deploy/ runs it: DEPLOYED), with the
+        given options; its URL once it answers."""
         port = free_port()
         log = open(self.logs / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                *daphne_options,
-                "tokenoff_site.asgi:application",
-            ],
+            [sys.executable, "-m", *SERVERS[server](port, options)],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -151,14 +143,40 @@ class LiveSite:
 DEPLOY = ROOT / "deploy"
 
 
-def deployed_proxy_options() -> list[str]:
-    """The daphne options of deploy/tokenoff-chat@.service (how it reads the address nginx wrote)."""
+APPLICATION = "tokenoff_site.asgi:application"
+# How LiveSite starts each server on a port; the options of deploy/tokenoff-chat@.service follow.
+SERVERS = {
+    "daphne": lambda port, options: ["daphne", "-b", "127.0.0.1", "-p", str(port), *options, APPLICATION],
+    "uvicorn": lambda port, options: [
+        "uvicorn",
+        APPLICATION,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *options,
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The server deploy/tokenoff-chat@.service starts, and its options past the address and port
+    (among them how it reads the client's address from nginx's headers)."""
+
+    server: str
+    options: tuple[str, ...]
+
+
+def deployed() -> Deployed:
     service = (DEPLOY / "tokenoff-chat@.service").read_text()
     (command,) = [line.split() for line in service.splitlines() if line.startswith("ExecStart=")]
-    return command[command.index("%i") + 1 : -1]  # between `-p %i` and the application
+    server = Path(command[0].removeprefix("ExecStart=")).name
+    options = [word for word in command[command.index("%i") + 1 :] if word != APPLICATION]
+    return Deployed(server, tuple(options))
 
 
-DEPLOYED_PROXY_OPTIONS = deployed_proxy_options()
+DEPLOYED = deployed()
 
 
 def start_nginx(tmp: Path, backend_ports: list[int]) -> tuple[subprocess.Popen, str]:

@@ -12,7 +12,7 @@ from yarl import URL
 from tests.attachments import fixtures
 from tests.conftest import require
 from tests.e2e.client import SiteClient
-from tests.e2e.live import DEPLOYED_PROXY_OPTIONS, LiveSite, start_nginx
+from tests.e2e.live import DEPLOYED, LiveSite, start_nginx
 
 # Pass 2 only, with the other nginx tests: nginx in front of a daphne, the same in either pass.
 pytestmark = pytest.mark.services
@@ -31,7 +31,7 @@ def site(fake_server, tmp_path_factory):
         "from django.contrib.auth.models import User\n"
         f"User.objects.create_user('uma', password={PASSWORD!r})",
     )
-    live.start(*DEPLOYED_PROXY_OPTIONS)
+    live.start(*DEPLOYED.options, server=DEPLOYED.server)
     nginx, live.proxied = start_nginx(tmp, live.ports[:1])
     yield live
     nginx.terminate()

@@ -11,7 +11,7 @@ from yarl import URL
 
 from tests.conftest import require
 from tests.e2e.client import SiteClient
-from tests.e2e.live import DEPLOYED_PROXY_OPTIONS, LiveSite, start_nginx
+from tests.e2e.live import DEPLOYED, LiveSite, start_nginx
 
 # Pass 2 only, with the other nginx tests: nginx in front of a daphne, the same in either pass.
 pytestmark = pytest.mark.services
@@ -35,8 +35,10 @@ def site(fake_server, tmp_path_factory):
         "from django.contrib.auth.models import User\n"
         f"for name in {USERS!r}: User.objects.create_user(name, password={PASSWORD!r})",
     )
-    assert DEPLOYED_PROXY_OPTIONS, "the service file starts daphne without the proxy's headers"
-    live.start(*DEPLOYED_PROXY_OPTIONS)
+    assert "--proxy-headers" in DEPLOYED.options, (
+        "the service file starts the server without the proxy's headers"
+    )
+    live.start(*DEPLOYED.options, server=DEPLOYED.server)
     live.alone = live.start()  # as quickstart runs it: no proxy, no proxy headers read
     nginx, live.proxied = start_nginx(tmp, live.ports[:1])
     yield live
