@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chat.lib.money import limits
+from chat.models import freshness
 
 MILLION = Decimal(1_000_000)
 # A reply may not start unless this much output still fits: fewer tokens make no useful answer.
@@ -193,10 +194,30 @@ class OverBudget(Exception):
         self.resets = resets
 
 
+def user_budget(user_id: int) -> Budget | None:
+    """The member's own budget row, from the send facts (chat/models/freshness.py)."""
+    return freshness.cached(("budget", user_id), lambda: Budget.objects.filter(user_id=user_id).first())
+
+
+def team_budget() -> Budget | None:
+    """The team's budget row, from the send facts."""
+    return freshness.cached(("team budget",), lambda: Budget.objects.filter(is_team=True).first())
+
+
+def limited(user_id: int, via_team_key: bool) -> bool:
+    """Whether a budget with a limit counts this user's requests (the send facts say; lock's rule)."""
+    with freshness.snapshot():
+        applying = [user_budget(user_id), team_budget() if via_team_key else None]
+    return any(budget and (budget.monthly_tokens or budget.monthly_cost) for budget in applying)
+
+
 def lock(user_id: int, via_team_key: bool) -> list[Budget]:
-    """Lock the budgets (with a limit) that count this user's request, always in the same order."""
+    """Lock the budgets (with a limit) that count this user's request, always in the same order; none
+    to lock (and no query) when the send facts say no budget with a limit applies."""
     # Reserving and counting queue up on these rows (PostgreSQL row locks); a statement run after the
     # lock sees every reservation and spending committed by those before.
+    if not limited(user_id, via_team_key):
+        return []
     applies = Q(user_id=user_id) | Q(is_team=True) if via_team_key else Q(user_id=user_id)
     budgets = Budget.objects.select_for_update().filter(applies).order_by("pk")
     return [budget for budget in budgets if budget.monthly_tokens or budget.monthly_cost]
@@ -216,6 +237,8 @@ def reserve(
     """Hold the most a request may spend, its output shrunk to what fits; None when no budget applies."""
     # Refused (OverBudget) when not even `min_output` tokens of output fit. The output held is also the
     # limit the request carries, so that the reply cannot write past it.
+    if not limited(user_id, via_team_key):
+        return None  # no savepoint, no lock: nothing to hold
     now = timezone.now()
     month = month_start(now)
     input_price, output_price = (price or Decimal(0) for price in prices)

@@ -87,8 +87,7 @@ class Reply:
                     try:
                         async for piece in stream:
                             if not self.first_token:
-                                self.first_token = True
-                                self.runtime.first_token_arrived(self)
+                                self._first_token_done()
                             self.pending.append(piece)
                             self.wake.set()
                     finally:
@@ -110,8 +109,7 @@ class Reply:
         finally:
             self.finished = True
             if not self.first_token:
-                self.first_token = True
-                self.runtime.first_token_arrived(self)  # none will come: titles need not wait for it
+                self._first_token_done()  # none will come: titles need not wait for it
             self.wake.set()
             # A pump that failed (a dead channel layer) must not keep the reply from ending.
             (pump_failure,) = await asyncio.gather(pump, return_exceptions=True)
@@ -122,6 +120,10 @@ class Reply:
                 finish_reason=FinishReason.ERROR, error_code=error.code, error_message=error.message
             )
         await self._finish(fields, error)
+
+    def _first_token_done(self) -> None:
+        self.first_token = True
+        self.runtime.first_token_arrived(self)
 
     async def _pump(self) -> None:
         """Send what arrived as one delta, at most one a window: the first piece goes out at once."""

@@ -100,7 +100,7 @@ async def _ask_for_title(reply: Reply, question: str) -> None:
     messages = [{"role": "system", "content": TITLE_PROMPT}, {"role": "user", "content": question}]
     owner, paid_by_team = reply.owner_id, reply.begun.reply.via_team_key
     # Only with a model the member may use, and room in their budgets for it.
-    request = await lanes.background(usage.title_request)(owner, paid_by_team, messages)
+    request = await _title_request(owner, paid_by_team, messages)
     if request is None:
         return
     answer, title = None, ""
@@ -116,6 +116,9 @@ async def _ask_for_title(reply: Reply, question: str) -> None:
     if title:
         renamed = frames.title(reply.conversation_id, title)
         await reply.runtime.publish(reply.conversation_id, frames.encode(renamed))
+
+
+_title_request = lanes.background(usage.title_request)
 
 
 @lanes.background

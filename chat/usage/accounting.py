@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import ChatModel, budgets, freshness
-from chat.models.budgets import Budget, Spend, month_start, next_month
+from chat.models.budgets import Spend, month_start, next_month
 from chat.upstream import tokens
 
 # Without the upstream's count (a stopped or failed reply), about four characters make a token in
@@ -137,9 +137,7 @@ def record(
     month = month_start(when)
     with transaction.atomic():
         # Behind the budgets' lock: a send reserving meanwhile sees the spending and the release, or neither.
-        # No budget with a limit applies (the send facts say so): no reservation to serialize with.
-        if _limited(user_id, via_team_key):
-            budgets.lock(user_id, via_team_key)
+        budgets.lock(user_id, via_team_key)
         Spend.add_for(month, usage.total_tokens, cost or Decimal(0), user_id, via_team_key)
         if reply_id is not None or hold is not None:
             budgets.release(message_id=reply_id, pk=hold)
@@ -157,8 +155,6 @@ def reserve_reply(
     user_id: int, via_team_key: bool, model: ChatModel, history: list[dict], reply_id: int
 ) -> budgets.Hold | None:
     """Hold the reply's input and the most it may write against the budgets, before the upstream is asked."""
-    if not _limited(user_id, via_team_key):
-        return None  # no budget with a limit applies: nothing to hold, no lock to take
     longest = model.max_output_tokens or settings.TOKENOFF_RESERVE_OUTPUT_TOKENS
     prices = (model.input_price, model.output_price)
     return budgets.reserve(user_id, via_team_key, input_tokens(history), longest, prices, message_id=reply_id)
@@ -193,8 +189,6 @@ def title_request(
     prices = (model.input_price, model.output_price)
     # A process that dies in the call leaves its reservation: it stops counting when the call would end.
     seconds = settings.TOKENOFF_CONNECT_TIMEOUT + settings.TOKENOFF_READ_TIMEOUT
-    if not _limited(user_id, via_team_key):
-        return TitleRequest(model.name, prices, None)
     try:
         hold = budgets.reserve(
             user_id,
@@ -241,9 +235,9 @@ def standing(user, via_team_key: bool, now: dt.datetime | None = None) -> Standi
     # Which budgets apply comes from the send facts (chat/models/freshness.py); what was spent is read
     # fresh, and only for a budget that applies.
     with freshness.snapshot():
-        checks = [(_budget_of(user), lambda: Spend.of(month, user), "your")]
+        checks = [(budgets.user_budget(user.pk), lambda: Spend.of(month, user), "your")]
         if via_team_key:
-            checks.append((_team_budget(), lambda: Spend.of(month), "the team's"))
+            checks.append((budgets.team_budget(), lambda: Spend.of(month), "the team's"))
     over, share = None, 0.0
     for budget, spend_of, whose in checks:
         if budget is None:
@@ -253,22 +247,3 @@ def standing(user, via_team_key: bool, now: dt.datetime | None = None) -> Standi
         if used >= 1 and over is None:
             over = whose
     return Standing(over=over, share=share, resets=next_month(month))
-
-
-def _budget_of(user) -> Budget | None:
-    return _budget_of_id(user.pk)
-
-
-def _budget_of_id(user_id: int) -> Budget | None:
-    return freshness.cached(("budget", user_id), lambda: Budget.objects.filter(user_id=user_id).first())
-
-
-def _limited(user_id: int, via_team_key: bool) -> bool:
-    """Whether a budget with a limit applies to the user's requests (budgets.lock's rule)."""
-    with freshness.snapshot():
-        applying = [_budget_of_id(user_id), _team_budget() if via_team_key else None]
-    return any(budget and (budget.monthly_tokens or budget.monthly_cost) for budget in applying)
-
-
-def _team_budget() -> Budget | None:
-    return freshness.cached(("team budget",), lambda: Budget.objects.filter(is_team=True).first())
