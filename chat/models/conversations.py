@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -29,6 +31,16 @@ class ConversationQuerySet(models.QuerySet):
 
 
 Window = tuple[int | None, int | None]  # a model's context window and maximum output, in tokens
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A question about to be saved: its text, and the message it will follow (None: the first)."""
+
+    ID = 2**62  # its place in the fitting: after every saved message (ids grow along a branch)
+
+    content: str
+    after: int | None
 
 
 class Conversation(models.Model):
@@ -115,25 +127,37 @@ class Conversation(models.Model):
         the oldest turns after the first exchange left out when the model's window would overflow."""
         return self.fitted_context(limits, fresh, attached).messages
 
-    def fitted_context(self, limits: Window | None = None, fresh=False, attached=True) -> context.Fitted:
+    def fitted_context(
+        self, limits: Window | None = None, fresh=False, attached=True, asking: Asking | None = None
+    ) -> context.Fitted:
         """What of the branch goes upstream (chat/conversations/context.py), and where it starts.
 
         `limits`: the model's context window and maximum output when the caller has its row already;
         `fresh`: the conversation was created in this transaction, so it has no summary yet, and with
-        `attached` false, no attachment either."""
+        `attached` false, no attachment either. `asking`: a question not saved yet, fitted as it will be
+        once saved (a send's request goes out while its rows are written: chat/realtime/store.py)."""
+        if asking is None:
+            path = branch(self)
+        elif asking.after is None or self.pk is None:
+            path = []
+        else:
+            path = branch(self, leaf=asking.after)
         rows = [
             {"id": m.pk, "role": m.role, "content": m.content}
-            for m in branch(self)
+            for m in path
             if m.status != Message.Status.STREAMING
         ]
         rows = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
+        if asking is not None:
+            rows.append({"id": Asking.ID, "role": Message.Role.USER, "content": asking.content})
         if limits is None:
             fields = ("context_window", "max_output_tokens")
             model = ChatModel.objects.filter(name=self.model).only(*fields).first()
             limits = (model.context_window, model.max_output_tokens) if model else (None, None)
         window, max_output = limits
         room = parts.document_room(window)
-        asked = [row["id"] for row in rows if row["role"] == Message.Role.USER]
+        saved = [row["id"] for row in rows if row["id"] != Asking.ID]
+        asked = [row["id"] for row in rows if row["role"] == Message.Role.USER and row["id"] != Asking.ID]
         links = _attachment_links(asked) if attached or not fresh else {}
         for row in rows:
             if row["id"] in links:
@@ -142,9 +166,7 @@ class Conversation(models.Model):
         # The summary furthest along the branch: ids grow from a message to its replies.
         summary = None
         if not fresh:
-            summary = (
-                self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
-            )
+            summary = self.summaries.filter(until_id__in=saved).order_by("-until_id").first()
         summarised = summary.as_state() if summary else None
 
         def render(row: dict) -> list[dict]:
@@ -295,10 +317,12 @@ def _by_id(conversation: Conversation, messages=None) -> dict[int, Message]:
     return {message.pk: message for message in rows}
 
 
-def branch(conversation: Conversation, messages=None) -> list[Message]:
-    """The branch on show, oldest first: from the root to the leaf (the newest message without one)."""
+def branch(conversation: Conversation, messages=None, leaf: int | None = None) -> list[Message]:
+    """The branch on show, oldest first: from the root to the leaf (the newest message without one);
+    with `leaf`, the branch that ends there."""
     by_id = _by_id(conversation, messages)
-    current = conversation.leaf_id if conversation.leaf_id in by_id else max(by_id, default=None)
+    leaf = conversation.leaf_id if leaf is None else leaf
+    current = leaf if leaf in by_id else max(by_id, default=None)
     path: list[Message] = []
     while current is not None and current in by_id and len(path) <= len(by_id):  # a cycle cannot loop
         path.append(by_id[current])

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from chat.realtime import frames, store
+from chat.realtime import frames, sends, store
 from chat.realtime.frames import FinishReason
 from chat.upstream import client as upstream
 
@@ -36,13 +36,22 @@ class Host(Protocol):
 class Reply:
     """One reply in flight on this process."""
 
-    def __init__(self, runtime: Host, begun: store.Begun, client_id: str) -> None:
+    def __init__(
+        self, runtime: Host, begun: store.Begun | None, client_id: str, early: sends.Early | None = None
+    ) -> None:
         self.runtime = runtime
-        self.begun = begun
         self.client_id = client_id
-        self.conversation_id = begun.conversation.pk
-        self.message_id = begun.reply.pk
-        self.owner_id = begun.conversation.owner_id
+        # What goes upstream: the begun rows' request, or one ready before them (`early`, then
+        # `saved` gives the rows, and the reply publishes nothing before `announced`).
+        self.request: store.Begun | sends.Early = early or begun  # type: ignore[assignment]
+        self.announced = asyncio.Event()
+        self.abandoned = False
+        self.begun: store.Begun | None = None
+        self.conversation_id = self.message_id = self.owner_id = None
+        if begun is not None:
+            self.saved(begun)
+        if early is None:
+            self.announced.set()
         self.sent: list[str] = []  # one string per delta frame already sent (seq = len)
         self.saved_seq = 0  # the seq of the text saved so far (checkpoints: runtime.Runtime._beat)
         self.first_token = False
@@ -55,6 +64,22 @@ class Reply:
         self.stopping = False
         self.running = False
         self.task: asyncio.Task | None = None
+
+    def saved(self, begun: store.Begun) -> None:
+        """The reply's rows, written (by now, or while its early request was on its way)."""
+        self.begun = begun
+        self.conversation_id = begun.conversation.pk
+        self.message_id = begun.reply.pk
+        self.owner_id = begun.conversation.owner_id
+
+    def abandon(self) -> None:
+        """An early request whose rows could not be written: closed, and nothing of it saved or sent."""
+        self.abandoned = True
+        if not self.first_token:
+            self._first_token_done()  # none will come: titles need not wait for it (nor for a task never run)
+        self.announced.set()
+        if self.task is not None:
+            self.task.cancel()
 
     @property
     def seq(self) -> int:
@@ -78,11 +103,12 @@ class Reply:
         fields: dict = {}
         error: upstream.UpstreamError | None = None
         try:
-            if self.stopping:
+            if self.stopping or self.abandoned:
                 raise asyncio.CancelledError
             async with asyncio.timeout(settings.TOKENOFF_REPLY_TIMEOUT):
+                request = self.request
                 async with upstream.open_stream(
-                    self.begun.key, self.begun.chat_model, self.begun.upstream_messages
+                    request.key, request.chat_model, request.upstream_messages
                 ) as stream:
                     try:
                         async for piece in stream:
@@ -95,7 +121,7 @@ class Reply:
                         fields = {"served_model": stream.served_model, "usage": stream.usage}
                     fields["finish_reason"] = stream.finish_reason or "stop"
         except asyncio.CancelledError:
-            if not self.stopping:
+            if not (self.stopping or self.abandoned):
                 raise  # the process is going down: the reply will be found and marked interrupted
             asyncio.current_task().uncancel()
             fields["finish_reason"] = FinishReason.STOPPED
@@ -115,10 +141,13 @@ class Reply:
             (pump_failure,) = await asyncio.gather(pump, return_exceptions=True)
             if isinstance(pump_failure, Exception):
                 log.error("reply %s: sending deltas failed: %r", self.message_id, pump_failure)
+        if self.abandoned:
+            return  # its rows were never written: nothing to save, no one to tell
         if error is not None:
             fields.update(
                 finish_reason=FinishReason.ERROR, error_code=error.code, error_message=error.message
             )
+        await self.announced.wait()  # a short early reply may end before its rows are written
         await self._finish(fields, error)
 
     def _first_token_done(self) -> None:
@@ -129,6 +158,9 @@ class Reply:
         """Send what arrived as one delta, at most one a window: the first piece goes out at once."""
         window = settings.TOKENOFF_COALESCE_SECONDS
         next_frame = 0.0
+        await self.announced.wait()  # no delta before `started`
+        if self.abandoned:
+            return
         while True:
             await self.wake.wait()
             # Pieces further apart than the window go out as they come, without a timer; closer

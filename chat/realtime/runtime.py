@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Message
-from chat.realtime import checkpoints, frames, store, titles
+from chat.realtime import checkpoints, frames, sends, store, titles
 from chat.realtime.frames import Code, Refused
 from chat.realtime.reply import Reply
 
@@ -180,15 +181,20 @@ class Runtime:
             attachments = frame.attachment_choices()
         arguments = (user, conversation_id, frame.model, content, self.worker, system_prompt, fork, chosen)
         extensions = {"attachments": attachments, "project": project, "assistant": assistant}
+        early = EarlyStart(self, frame.id)
         try:
-            begun = await store.begin(*arguments, **extensions)
+            begun = await store.begin(*arguments, **extensions, early=early.hook)
         except Refused as refused:
+            early.abandon()  # a write refused: the request already on its way is closed, nothing sent
             if refused.code != Code.BUSY or conversation_id is None:
                 raise
             # The reply in the way may belong to a process that died: end it and try once more.
             await self.recover()
             begun = await store.begin(*arguments, **extensions)
-        reply = Reply(self, begun, frame.id)
+        except BaseException:
+            early.abandon()
+            raise
+        reply = early.saved(begun) or Reply(self, begun, frame.id)
         self.replies[reply.conversation_id] = reply
         try:
             await self.follow(reply.conversation_id, follower)
@@ -199,10 +205,13 @@ class Runtime:
         return reply
 
     def launch(self, reply: Reply) -> None:
-        """Run a begun reply as a task of this process, kept alive by the heartbeat (the API's too)."""
+        """Run a begun reply as a task of this process, kept alive by the heartbeat (the API's too); one
+        whose request went out early (EarlyStart) runs already, and may now send its frames."""
         self.replies[reply.conversation_id] = reply
-        self.titles.awaiting_first_token()
-        reply.task = self._spawn(reply.run())
+        if reply.task is None:
+            self.titles.awaiting_first_token()
+            reply.task = self._spawn(reply.run())
+        reply.announced.set()
         if self.shared:
             self._spawn(self._look_elsewhere(reply))
         if self._heartbeat is None or self._heartbeat.done():
@@ -426,3 +435,46 @@ async def shutdown() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class EarlyStart:
+    """A send's upstream request, started from the database thread as soon as store.begin has read what it
+    needs, while the send's rows are written (sends.Early): a reply that runs before it has ids."""
+
+    def __init__(self, runtime: Runtime, client_id: str) -> None:
+        self.runtime = runtime
+        self.client_id = client_id
+        self.loop = asyncio.get_running_loop()
+        # The loop's context, not the database thread's: asgiref marks the thread's as inside its call,
+        # and a task born there would be refused the database thread ("would deadlock").
+        self.context = contextvars.copy_context()
+        self.request: sends.Early | None = None
+        self.reply: Reply | None = None
+        self.abandoned = False
+
+    def hook(self, request: sends.Early) -> None:
+        """On the database thread: the request goes out on the event loop at once."""
+        self.request = request
+        self.loop.call_soon_threadsafe(self._start, context=self.context)
+
+    def _start(self) -> None:
+        # Once, and never after abandon(); begin's result reaches the loop after this call (the loop
+        # runs callbacks in the order they came), but saved() makes sure all the same.
+        if self.reply is not None or self.abandoned or self.request is None:
+            return
+        self.reply = Reply(self.runtime, None, self.client_id, early=self.request)
+        self.runtime.titles.awaiting_first_token()
+        self.reply.task = self.runtime._spawn(self.reply.run())
+
+    def saved(self, begun: store.Begun) -> Reply | None:
+        """The early reply, now with its rows; None when the send went the usual way."""
+        self._start()
+        if self.reply is not None:
+            self.reply.saved(begun)
+        return self.reply
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self.reply is not None:
+            self.reply.abandon()
+            self.reply = None

@@ -19,8 +19,9 @@ from django.utils.crypto import constant_time_compare
 from chat.assistants import starting
 from chat.conversations import parameters
 from chat.models import ApiKey, ChatModel, Conversation, Message, Preferences, Project, budgets, freshness
-from chat.realtime import attaching, lanes
+from chat.realtime import attaching, lanes, sends
 from chat.realtime.frames import AttachmentChoice, Code, FinishReason, Refused
+from chat.realtime.sends import Fork, Opening
 from chat.usage import accounting as usage
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def _begin(
     attachments: list[AttachmentChoice] | None = None,
     project: int | None = None,
     assistant: int | None = None,
+    early: sends.EarlyHook | None = None,
 ) -> Begun:
     """Check everything, then save the user's message and an empty streaming reply together.
 
@@ -79,6 +81,8 @@ def _begin(
     `chosen` (checked against the model). A fork edits a question (the new one is its sibling) or
     regenerates a reply (no new question: a sibling reply). `attachments` are the sender's to carry (an
     edit given None carries the edited question's); checked against the model before anything is saved.
+    `early`, where nothing the writes decide can change the request (no budget with a limit to reserve
+    against, no attachment to bind, not a regeneration), is handed the request before the writes begin.
     """
     conversation = _owned_conversation(user, conversation_id) if conversation_id is not None else None
     if project is not None and not Project.objects.writable_by(user).filter(pk=project).exists():
@@ -112,32 +116,42 @@ def _begin(
         raise _quota_exceeded(budget.over, budget.resets)
     if conversation is None and system_prompt is None:
         system_prompt = Preferences.of(user, cached=True).system_prompt
+    sent = _sent_with(chat_model, conversation.parameters if conversation else chosen)
+    parent = None
+    if conversation is not None and fork.regenerate is None:
+        parent = sends.parent_of_question(conversation, fork.edit)
     now = timezone.now()
+    new = conversation is None
+    if new:
+        conversation = Conversation(
+            owner=user,
+            title=Conversation.title_from(content or _names(carried)),
+            model=chat_model.name,
+            system_prompt=system_prompt or "",
+            parameters=chosen,
+            project_id=project,
+            assistant=started_from,
+            assistant_name=started_from.name if started_from else "",
+            created=now,
+            updated=now,
+            **(opening.fields if opening else {}),
+        )
+    history = None
+    plain = not carried and opening is None and fork.regenerate is None
+    if early is not None and plain and not budgets.limited(user.pk, via_team_key):
+        history = sends.history_before_saving(conversation, limits, content, parent, new)
+        attaching.refuse_images_in(user, chat_model, history)
+        early(sends.Early(key, chat_model, history))
     try:
         with transaction.atomic():
-            new = conversation is None
             if new:
-                conversation = Conversation.objects.create(
-                    owner=user,
-                    title=Conversation.title_from(content or _names(carried)),
-                    model=chat_model.name,
-                    system_prompt=system_prompt or "",
-                    parameters=chosen,
-                    project_id=project,
-                    assistant=started_from,
-                    assistant_name=started_from.name if started_from else "",
-                    created=now,
-                    updated=now,
-                    **(opening.fields if opening else {}),
-                )
+                conversation.save(force_insert=True)
             if fork.regenerate is not None:
-                user_message = _question_of(conversation, fork.regenerate)
+                user_message = sends.question_of(conversation, fork.regenerate)
             else:
                 user_message = Message.objects.create(
                     conversation=conversation,
-                    parent_id=_opened(conversation, opening, now)
-                    if new
-                    else _parent_of_question(conversation, fork.edit),
+                    parent_id=sends.opened(conversation, opening, now) if new else parent,
                     role=Message.Role.USER,
                     content=content,
                     model=chat_model.name,
@@ -150,7 +164,7 @@ def _begin(
                 parent=user_message,
                 role=Message.Role.ASSISTANT,
                 model=chat_model.name,
-                parameters=_sent_with(chat_model, conversation),
+                parameters=sent,
                 status=Message.Status.STREAMING,
                 via_team_key=via_team_key,
                 worker=worker,
@@ -166,8 +180,9 @@ def _begin(
                 ApiKey.objects.filter(pk=key.pk).update(last_used=now)
             # Last, so the budgets stay locked for a moment only; refused, nothing above is saved, and
             # nothing after it can fail and leave the reservation behind.
-            history = conversation.upstream_messages(limits, fresh=new, attached=bool(carried))
-            attaching.refuse_images_in(user, chat_model, history)
+            if history is None:
+                history = conversation.upstream_messages(limits, fresh=new, attached=bool(carried))
+                attaching.refuse_images_in(user, chat_model, history)
             hold = usage.reserve_reply(user.pk, via_team_key, chat_model, history, reply.pk)
     except IntegrityError:
         raise Refused(Code.BUSY, "A reply is already being written in this conversation.") from None
@@ -246,68 +261,16 @@ def _parameters_of_new(chat_model: ChatModel, given: dict | None) -> dict:
         raise Refused(Code.BAD_REQUEST, f"parameters.{invalid.field}: {invalid.message}") from None
 
 
-def _sent_with(chat_model: ChatModel, conversation: Conversation) -> dict:
+def _sent_with(chat_model: ChatModel, chosen: dict) -> dict:
     """The conversation's parameters over the catalogue's fixed ones, as the model takes them (the row in
     memory carries them to the request: chat/upstream/client.py), and what the reply records of them."""
-    parameters.apply(chat_model, conversation.parameters)
+    parameters.apply(chat_model, chosen)
     return parameters.sent_with(chat_model.request_parameters())
 
 
 def _quota_exceeded(whose: str, resets) -> Refused:
     message = f"{whose.capitalize()} monthly budget is used up; it resets on {resets:%B} 1."
     return Refused(Code.QUOTA_EXCEEDED, message, resets=resets.isoformat())
-
-
-@dataclass(frozen=True)
-class Opening:
-    """A new conversation that is not the chat's (an API call): its own fields, and the turns a script sent
-    before its question, saved in order ahead of it."""
-
-    fields: dict
-    turns: tuple[tuple[str, str], ...] = ()
-
-
-def _opened(conversation: Conversation, opening: Opening | None, now) -> int | None:
-    """Save the opening turns; the last one's id (the question's parent), or None without any."""
-    parent_id = None
-    for role, content in opening.turns if opening else ():
-        turn = Message.objects.create(
-            conversation=conversation, parent_id=parent_id, role=role, content=content, created=now
-        )
-        parent_id = turn.pk
-    return parent_id
-
-
-@dataclass(frozen=True)
-class Fork:
-    """Where a send branches off: `edit` a question of the conversation, or `regenerate` a reply."""
-
-    edit: int | None = None
-    regenerate: int | None = None
-
-
-def _parent_of_question(conversation: Conversation, edit: int | None) -> int | None:
-    """A new question follows the branch on show; an edited one takes the place of the question edited."""
-    if edit is not None:
-        edited = conversation.messages.filter(pk=edit, role=Message.Role.USER).values("parent_id").first()
-        if edited is None:
-            raise Refused(Code.NOT_FOUND, "No such message in this conversation.")
-        return edited["parent_id"]
-    if conversation.leaf_id is not None:
-        return conversation.leaf_id
-    return conversation.messages.order_by("-id").values_list("pk", flat=True).first()
-
-
-def _question_of(conversation: Conversation, reply_id: int) -> Message:
-    """The question a regenerated reply answers again."""
-    replaced = (
-        conversation.messages.filter(pk=reply_id, role=Message.Role.ASSISTANT)
-        .select_related("parent")
-        .first()
-    )
-    if replaced is None or replaced.parent is None or replaced.parent.role != Message.Role.USER:
-        raise Refused(Code.NOT_FOUND, "No such reply in this conversation.")
-    return replaced.parent
 
 
 @lanes.background
