@@ -62,6 +62,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(self.session_group, self.channel_name)
         self.counted = True
         await self.accept()
+        # While the member reads and types: their first send then waits for no read of these.
+        self.runtime.read_ahead(user)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):

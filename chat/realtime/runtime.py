@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Message
-from chat.realtime import checkpoints, frames, sends, store, titles
+from chat.realtime import checkpoints, frames, lanes, sends, store, titles
 from chat.realtime.frames import Code, Refused
 from chat.realtime.reply import Reply
 
@@ -96,6 +96,12 @@ class Runtime:
             self.sockets_per_user[user_id] = count
         else:
             self.sockets_per_user.pop(user_id, None)
+
+    def read_ahead(self, user) -> None:
+        """A member's send facts read on the background database thread as their socket opens; not on
+        an in-memory SQLite database (the tests'), where it would queue on the send's own thread."""
+        if lanes.separate():
+            self._spawn(store.warm(user))
 
     async def follow(self, conversation_id: int, follower: Follower) -> None:
         if self.shared:

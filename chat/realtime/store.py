@@ -211,6 +211,19 @@ def _begin(
     )
 
 
+@lanes.background
+def warm(user) -> None:
+    """A member's send facts read ahead as their socket opens (model, groups, preferences, key, budgets),
+    so that their first send finds them cached (chat/models/freshness.py) instead of reading them then."""
+    try:
+        with freshness.snapshot():
+            ChatModel.for_send(user, None)
+            key = ApiKey.objects.for_user(user)
+            budgets.limited(user.pk, key is not None and key.is_team)
+    except Exception:  # only a head start: the send reads whatever is missing
+        log.debug("could not read ahead the send facts of user %s", user.pk, exc_info=True)
+
+
 # A key's `last_used` is a day-to-day fact for its admin page: written at most once a minute per key
 # and process, not with every send.
 LAST_USED_EVERY = timezone.timedelta(minutes=1)

@@ -3,6 +3,7 @@ change to them takes effect on the very next send (store.begin) in the same proc
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from chat.models.budgets import month_start
 from chat.realtime import store
 from chat.realtime.frames import Code, Refused
 from chat.usage import accounting as usage
+from tests.ws import connected
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -131,3 +133,17 @@ async def test_a_send_leaves_the_stamp_as_it_was(alice, team_key):
     await send(alice)
     await send(alice, "o3")
     assert await sync_to_async(freshness.current)() == before is not None
+
+
+@pytest.mark.postgres_only  # a database the background lane has a connection of its own to (lanes.separate)
+async def test_a_socket_opening_reads_its_members_send_facts_ahead(alice, team_key):
+    """The member's first send then reads none of them (only the stamp): store.warm on the background lane."""
+    await sync_to_async(freshness.clear)()
+    wanted = {("key", alice.pk), ("groups", alice.pk), ("preferences", alice.pk), ("budget", alice.pk)}
+    socket = await connected(alice)
+    deadline = asyncio.get_running_loop().time() + 5
+    while not wanted <= set(freshness._entries) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)  # the read-ahead runs as a task of the runtime, on the database thread
+    assert wanted <= set(freshness._entries)
+    assert await reads_of_a_send(alice) == 1
+    await socket.disconnect()
