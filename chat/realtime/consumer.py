@@ -102,7 +102,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             case frames.Send() | frames.Regenerate():
                 await self._check_rate()
                 reply = await self.runtime.start_reply(self.user, frame, self.follower)
-                self.follower.started(reply.conversation_id)
+                await self.follower.started(reply.conversation_id)
             case frames.Stop(conversation=conversation):
                 await self._check_owner(conversation)
                 await self.runtime.stop(conversation)

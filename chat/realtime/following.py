@@ -16,6 +16,12 @@ from django.conf import settings
 from chat.realtime import frames
 from chat.realtime.runtime import Runtime
 
+# Conversations one socket follows at most: the page shows one, and uses the frames of those it left
+# lately (a title, another tab's send, the end of a reply it started) for its sidebar. Without a bound a
+# socket open for days gains one conversation a send (its group, its entry in the runtime: about 0.4 KB
+# each) until it closes. A conversation whose reply runs on this process is never the one left.
+FOLLOWED_AT_MOST = 50
+
 
 class Follower:
     """The conversations one socket follows, and its attaches still waiting for another process."""
@@ -24,7 +30,7 @@ class Follower:
         self.runtime = runtime
         self.channel_name = channel_name
         self._send = send
-        self.following: set[int] = set()
+        self.following: dict[int, None] = {}  # in the order last followed: the oldest is left first
         self.awaiting_snapshot: dict[int, list[dict]] = {}
         # Per conversation, the (message, seq) of the last snapshot from another process.
         self.snapshot_floor: dict[int, tuple[int, int]] = {}
@@ -37,12 +43,12 @@ class Follower:
     async def send(self, frame: dict) -> None:
         await self._send(frames.encode(frame))
 
-    def started(self, conversation_id: int) -> None:
+    async def started(self, conversation_id: int) -> None:
         """This socket started a reply there: the runtime already sends it that conversation's frames."""
-        self.following.add(conversation_id)
+        await self._followed(conversation_id)
 
     async def attach(self, conversation_id: int) -> None:
-        self.following.add(conversation_id)
+        await self._followed(conversation_id)
         # Until another process answers, its deltas wait here, so that none is lost or doubled.
         self.awaiting_snapshot.setdefault(conversation_id, [])
         await self._request_snapshot(conversation_id)
@@ -52,8 +58,24 @@ class Follower:
             self._cancel_timer(conversation_id)
         for task in self.tasks:
             task.cancel()
-        await self.runtime.unfollow(self, self.following)
+        await self.runtime.unfollow(self, list(self.following))
         self.following.clear()
+
+    async def _followed(self, conversation_id: int) -> None:
+        """Note the conversation as followed last; leave the oldest beyond FOLLOWED_AT_MOST, but none
+        whose reply runs here (its `done` is owed to the socket that got its `started`). The one on show
+        is always the last attached or sent to, so it is never the one left."""
+        self.following.pop(conversation_id, None)
+        self.following[conversation_id] = None
+        running = self.runtime.replies
+        beyond = len(self.following) - FOLLOWED_AT_MOST
+        leavable = [c for c in self.following if c not in running and c != conversation_id]
+        for oldest in leavable[: max(beyond, 0)]:
+            del self.following[oldest]
+            self._cancel_timer(oldest)
+            self.awaiting_snapshot.pop(oldest, None)
+            self.snapshot_floor.pop(oldest, None)
+            await self.runtime.unfollow(self, [oldest])
 
     async def _request_snapshot(self, conversation_id: int) -> None:
         snapshot = await self.runtime.attach(conversation_id, self)
