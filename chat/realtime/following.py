@@ -20,7 +20,7 @@ from chat.realtime.runtime import Runtime
 # lately (a title, another tab's send, the end of a reply it started) for its sidebar. Without a bound a
 # socket open for days gains one conversation a send (its group, its entry in the runtime: about 0.4 KB
 # each) until it closes. A conversation whose reply runs on this process is never the one left.
-FOLLOWED_AT_MOST = 50
+FOLLOWED_AT_MOST = 10
 
 
 class Follower:
