@@ -148,16 +148,13 @@ class Conversation(models.Model):
             if m.status != Message.Status.STREAMING
         ]
         rows = [row for row in rows if row["content"] or row["role"] == Message.Role.USER]
-        if asking is not None:
-            rows.append({"id": Asking.ID, "role": Message.Role.USER, "content": asking.content})
         if limits is None:
             fields = ("context_window", "max_output_tokens")
             model = ChatModel.objects.filter(name=self.model).only(*fields).first()
             limits = (model.context_window, model.max_output_tokens) if model else (None, None)
         window, max_output = limits
         room = parts.document_room(window)
-        saved = [row["id"] for row in rows if row["id"] != Asking.ID]
-        asked = [row["id"] for row in rows if row["role"] == Message.Role.USER and row["id"] != Asking.ID]
+        asked = [row["id"] for row in rows if row["role"] == Message.Role.USER]
         links = _attachment_links(asked) if attached or not fresh else {}
         for row in rows:
             if row["id"] in links:
@@ -166,8 +163,12 @@ class Conversation(models.Model):
         # The summary furthest along the branch: ids grow from a message to its replies.
         summary = None
         if not fresh:
-            summary = self.summaries.filter(until_id__in=saved).order_by("-until_id").first()
+            summary = (
+                self.summaries.filter(until_id__in=[row["id"] for row in rows]).order_by("-until_id").first()
+            )
         summarised = summary.as_state() if summary else None
+        if asking is not None:  # after the saved rows' attachments and summary: it has neither yet
+            rows.append({"id": Asking.ID, "role": Message.Role.USER, "content": asking.content})
 
         def render(row: dict) -> list[dict]:
             return parts.content(row["content"], row["attachments"], room)
