@@ -43,7 +43,11 @@
       return;
     }
     say(_("Saving…"));
-    save(Object.assign({ system_prompt: form.elements.system_prompt.value }, modelSettings.values()))
+    // The model goes too: the picker's own save may still be on its way (to another process, even), and
+    // the settings are checked against the model they are for.
+    const fields = { system_prompt: form.elements.system_prompt.value };
+    if (picker) fields.model = picker.value;
+    save(Object.assign(fields, modelSettings.values()))
       .then((result) => {
         if (result && result.ok) modelSettings.saved(result.data.parameters);
         if (result && result.ok) say(_("Saved: it applies from the next message."));
